@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs (apt-get) and starts PostgreSQL 15, Redis 7 and age on a Debian 12 machine for local use,
+# sets known admin credentials, and prints the environment variables runbook-host reads.
+# Idempotent: safe to run twice, and when the services already run.
+# Local use only: the passwords below are well known by design.
+set -euo pipefail
+
+PG_PASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
+REDIS_ADMIN_USER="runbookhost_admin"
+REDIS_PASSWORD="${RUNBOOKHOST_LOCAL_REDIS_PASSWORD:-runbookhost-local}"
+REDIS_PORT=6379
+REDIS_ACL_FILE=/var/lib/redis/runbook-host-users.acl
+
+say() { echo "local-services: $*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=()
+  command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /usr/lib/postgresql/15/bin ] || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v age >/dev/null 2>&1 || missing+=(age)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+start_postgres() {
+  if ! pg_lsclusters -h 2>/dev/null | grep -q '^15 '; then
+    as_root pg_createcluster 15 main >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}' | grep -q online; then
+    say "starting PostgreSQL 15"
+    as_root pg_ctlcluster 15 main start
+  fi
+  for _ in $(seq 1 30); do
+    as_root su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  as_root su postgres -c "psql -qAt -v ON_ERROR_STOP=1" >/dev/null <<SQL
+ALTER USER postgres PASSWORD '${PG_PASSWORD}';
+SQL
+}
+
+redis_admin() { redis-cli -p "$REDIS_PORT" --no-auth-warning --user "$REDIS_ADMIN_USER" --pass "$REDIS_PASSWORD" "$@"; }
+
+start_redis() {
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && ! redis_admin ping >/dev/null 2>&1; then
+    say "starting Redis"
+    as_root mkdir -p /var/lib/redis /var/log/redis
+    as_root touch "$REDIS_ACL_FILE"
+    as_root redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes \
+      --dir /var/lib/redis --logfile /var/log/redis/runbook-host.log \
+      --aclfile "$REDIS_ACL_FILE" --save '' --appendonly no
+    for _ in $(seq 1 30); do
+      { redis-cli -p "$REDIS_PORT" ping || redis_admin ping; } >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+  fi
+  # The admin user is created with the default user (fresh server) or refreshed as itself (second run).
+  if redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
+    redis-cli -p "$REDIS_PORT" ACL SETUSER "$REDIS_ADMIN_USER" reset on ">$REDIS_PASSWORD" '~*' '&*' +@all >/dev/null
+  fi
+  redis_admin ping | grep -q PONG || { say "cannot authenticate to Redis as $REDIS_ADMIN_USER"; exit 1; }
+  # Hardening (docs/stores.md): the passwordless default user would bypass every tenant ACL.
+  redis_admin ACL SETUSER default reset off >/dev/null
+  redis_admin ACL SAVE >/dev/null 2>&1 || true
+}
+
+install_packages
+start_postgres
+start_redis
+
+cat <<ENV
+export RUNBOOKHOST_Postgres__AdminConnectionString='Host=127.0.0.1;Port=5432;Username=postgres;Password=${PG_PASSWORD};Database=postgres'
+export RUNBOOKHOST_Redis__Configuration='127.0.0.1:${REDIS_PORT},user=${REDIS_ADMIN_USER},password=${REDIS_PASSWORD}'
+ENV

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real PostgreSQL and Redis (started by local-services.sh)
+# and the real age CLI. MinIO/Qdrant tests use in-process stand-ins unless
+# RUNBOOKHOST_Minio__Endpoint / RUNBOOKHOST_Qdrant__Endpoint point at real servers (deploy/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/local-services.sh)"
+export RUNBOOKHOST_TEST_POSTGRES="$RUNBOOKHOST_Postgres__AdminConnectionString"
+export RUNBOOKHOST_TEST_REDIS="$RUNBOOKHOST_Redis__Configuration"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test runbook-host.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for whoever reads only the end (summed over test projects).
+total() { grep -E "^ +$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
+echo "$(total Passed) passed, $(total Failed) failed, $(total Skipped) skipped"
+exit "$status"

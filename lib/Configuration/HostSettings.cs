@@ -3,7 +3,7 @@ namespace RunbookHost.Configuration;
 /// <summary>
 /// Everything runbook-host reads from `runbook-host.json` and `RUNBOOKHOST_*` environment variables
 /// (`__` nests: `RUNBOOKHOST_Paths__Secrets` is <see cref="PathSettings.Secrets"/>).
-/// Bound once at start and validated by <see cref="HostSettingsValidator"/> before anything runs.
+/// Bound once at start and validated by the host before anything runs.
 /// </summary>
 public sealed class HostSettings
 {

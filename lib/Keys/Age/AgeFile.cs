@@ -7,7 +7,8 @@ public static class AgeFile
 {
     public static byte[] Encrypt(ReadOnlySpan<byte> plaintext, IReadOnlyList<AgeX25519Recipient> recipients, bool armor = false)
     {
-        using var input = new MemoryStream(plaintext.ToArray(), writable: false);
+        var copy = plaintext.ToArray();
+        using var input = new MemoryStream(copy, writable: false);
         using var output = new MemoryStream();
         try
         {
@@ -16,7 +17,7 @@ public static class AgeFile
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(input.GetBuffer());
+            CryptographicOperations.ZeroMemory(copy);
         }
     }
 

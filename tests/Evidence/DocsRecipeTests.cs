@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+using CliWrap.Buffered;
+
+namespace RunbookHost.Tests.Evidence;
+
+/// <summary>The openssl + jq recipe in docs/evidence.md works on real evidence and catches tampering.</summary>
+public sealed partial class DocsRecipeTests : IDisposable
+{
+    private readonly EvidenceTestEnvironment _env = new();
+
+    public void Dispose() => _env.Dispose();
+
+    private static string Recipe()
+    {
+        var folder = AppContext.BaseDirectory;
+        while (folder is not null && !File.Exists(Path.Combine(folder, "docs", "evidence.md")))
+            folder = Path.GetDirectoryName(folder);
+        Assert.NotNull(folder);
+        var match = RecipeBlock().Match(File.ReadAllText(Path.Combine(folder, "docs", "evidence.md")));
+        Assert.True(match.Success, "docs/evidence.md has no recipe:verify-all block");
+        return match.Groups[1].Value;
+    }
+
+    private async Task<BufferedCommandResult> RunRecipe() =>
+        await CliWrap.Cli.Wrap("sh")
+            .WithArguments(["-c", Recipe()])
+            .WithWorkingDirectory(_env.Root)
+            .WithEnvironmentVariables(e => e.Set("evidence", _env.EvidenceRoot).Set("pub", _env.PublicKeyPath))
+            .WithValidation(CliWrap.CommandResultValidation.None)
+            .ExecuteBufferedAsync();
+
+    [Fact]
+    public async Task TheOpensslRecipeVerifiesGoodEvidence()
+    {
+        _env.WriteChain(3);
+        _env.WriteChain(2, "globex");
+        var result = await RunRecipe();
+        Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
+        Assert.Equal(5, Regex.Matches(result.StandardOutput, "^ok ", RegexOptions.Multiline).Count);
+        Assert.Contains("ALL VERIFIED", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task TheOpensslRecipeCatchesARemovedFileAndABadSignature()
+    {
+        var chain = _env.WriteChain(4);
+        File.Delete(chain[1]);
+        var text = File.ReadAllText(chain[3]);
+        var sig = text.IndexOf("\"sig\":\"", StringComparison.Ordinal) + 10;
+        File.WriteAllText(chain[3], text[..sig] + (text[sig] == 'A' ? 'B' : 'A') + text[(sig + 1)..]);
+
+        var result = await RunRecipe();
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"FAIL  {chain[2]}: chain broken", result.StandardOutput);
+        Assert.Contains($"FAIL  {chain[3]}: bad signature", result.StandardOutput);
+        Assert.Contains($"ok    {chain[0]}", result.StandardOutput);
+    }
+
+    [GeneratedRegex(@"<!-- recipe:verify-all -->\s*```sh\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex RecipeBlock();
+}

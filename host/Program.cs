@@ -1,6 +1,54 @@
+using RunbookHost.Cli.Commands;
+using Spectre.Console.Cli;
+
 namespace RunbookHost.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("runbook-host");
+            config.PropagateExceptions();
+            config.AddCommand<ListCommand>("list");
+            config.AddCommand<RunCommand>("run")
+                .WithExample("run", "rotate-keys", "--tenant", "acme", "--param", "reason=scheduled");
+            config.AddCommand<DoctorCommand>("doctor");
+            config.AddBranch("evidence", evidence =>
+            {
+                evidence.SetDescription("Evidence files");
+                evidence.AddCommand<EvidenceVerifyCommand>("verify");
+            });
+        });
+        try
+        {
+            var code = app.Run(args);
+            if (args.Length == 0 || args is ["--help"] or ["-h"])
+                Console.Out.WriteLine(ExitCodes.Help);
+            return code;
+        }
+        catch (Exception error) when (Classify(error) is { } exitCode)
+        {
+            foreach (var line in Lines(error.Message))
+                Console.Error.WriteLine($"runbook-host: {line}");
+            return exitCode;
+        }
+    }
+
+    private static int? Classify(Exception error) => error switch
+    {
+        UsageException or CommandAppException => ExitCodes.UsageError,
+        RunbookHost.Tenants.TenantBusyException => ExitCodes.UsageError,
+        OperationCanceledException => ExitCodes.RunbookFailed,
+        _ => ExitCodes.RunbookFailed, // never a stack trace: the JSON log file has the details
+    };
+
+    /// <summary>One line per problem (a compile error may list several diagnostics); never a stack trace.</summary>
+    private static IEnumerable<string> Lines(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return lines.Length == 0 ? ["unexpected error"] : lines.Take(20);
+    }
 }

@@ -31,3 +31,15 @@ public class TenantIdTests
         Assert.DoesNotContain("\n", error.Message);
     }
 }
+
+public class HostileTenantIdTests
+{
+    [Fact]
+    public void TheCorpusHoldsAtLeastTwoHundredDistinctHostileIds() =>
+        Assert.True(HostileInputs.TenantIds().Distinct().Count() >= 200);
+
+    [Theory]
+    [MemberData(nameof(HostileInputs.TenantIdCases), MemberType = typeof(HostileInputs))]
+    public void NoHostileIdIsAccepted(string hostile) =>
+        Assert.False(TenantId.TryParse(hostile, out _, out _));
+}

@@ -1,0 +1,92 @@
+using System.ComponentModel;
+using Npgsql;
+using RunbookHost.Runbooks;
+using Spectre.Console.Cli;
+using StackExchange.Redis;
+
+namespace RunbookHost.Cli.Commands;
+
+[Description("Show which stores and tools are configured and reachable, one line each")]
+internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, GlobalSettings options, CancellationToken cancellationToken)
+    {
+        var environment = HostEnvironment.Create(options, quiet: true);
+        var settings = environment.Settings;
+        var lines = new List<(string Name, bool Ok, string Detail)>
+        {
+            await Postgres(settings.Postgres),
+            await Redis(settings.Redis),
+            Folder("secrets", settings.Paths.Secrets),
+            Folder("evidence", settings.Paths.Evidence),
+            Runbooks(options.RunbooksFolder),
+            Tool("age", "/usr/bin/age", "optional: runbook-host implements age natively"),
+        };
+        foreach (var (name, ok, detail) in lines)
+            Console.Out.WriteLine($"{(ok ? "ok  " : "FAIL")}  {name,-10} {detail}");
+        return lines.All(l => l.Ok) ? ExitCodes.Success : ExitCodes.RunbookFailed;
+    }
+
+    private static async Task<(string, bool, string)> Postgres(RunbookHost.Configuration.PostgresSettings postgres)
+    {
+        if (!postgres.Enabled || postgres.AdminConnectionString.Length == 0)
+            return ("postgres", true, "not configured (RUNBOOKHOST_Postgres__AdminConnectionString): skipped by runbooks");
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(postgres.AdminConnectionString) { Timeout = 5 };
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync();
+            return ("postgres", true, $"{builder.Host}:{builder.Port} as {builder.Username}, server {connection.PostgreSqlVersion}");
+        }
+        catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return ("postgres", false, $"unreachable: {error.Message.Split('\n')[0]}");
+        }
+    }
+
+    private static async Task<(string, bool, string)> Redis(RunbookHost.Configuration.RedisSettings redis)
+    {
+        if (!redis.Enabled || redis.Configuration.Length == 0)
+            return ("redis", true, "not configured (RUNBOOKHOST_Redis__Configuration): skipped by runbooks");
+        var options = ConfigurationOptions.Parse(redis.Configuration);
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = 5000;
+        try
+        {
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+            var latency = await connection.GetDatabase().PingAsync();
+            return ("redis", true, $"{string.Join(",", options.EndPoints)} as {options.User ?? "default"}, ping {latency.TotalMilliseconds:F1} ms");
+        }
+        catch (Exception error) when (error is RedisException or TimeoutException)
+        {
+            return ("redis", false, $"unreachable: {error.Message.Split('\n')[0]}");
+        }
+    }
+
+    private static (string, bool, string) Folder(string name, string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!Directory.Exists(full))
+            return (name, true, $"{full} (created on first run)");
+        var mode = OperatingSystem.IsWindows() ? "" : $" mode {Convert.ToString((int)File.GetUnixFileMode(full), 8)}";
+        return (name, true, full + mode);
+    }
+
+    private static (string, bool, string) Runbooks(string folder)
+    {
+        try
+        {
+            var catalog = new RunbookCatalog(folder);
+            var runbooks = catalog.List();
+            var unlocked = catalog.ListAllFiles().Count(s => catalog.ReadLock().Problem(s) is not null);
+            return ("runbooks", unlocked == 0, $"{runbooks.Count} runbooks in {catalog.Root}{(unlocked == 0 ? ", all locked" : $", {unlocked} file(s) not matching runbooks.lock")}");
+        }
+        catch (Exception error) when (error is RunbookDefinitionException or RunbookCompileException)
+        {
+            return ("runbooks", false, error.Message);
+        }
+    }
+
+    private static (string, bool, string) Tool(string name, string path, string note) =>
+        File.Exists(path) ? (name, true, path) : (name, true, $"not installed ({note})");
+}

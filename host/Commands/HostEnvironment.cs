@@ -1,0 +1,36 @@
+using RunbookHost.Configuration;
+using RunbookHost.Runbooks;
+using Serilog;
+
+namespace RunbookHost.Cli.Commands;
+
+/// <summary>What a command needs, built from the global options after validation.</summary>
+internal sealed class HostEnvironment
+{
+    private readonly Lazy<ILogger> log;
+
+    private HostEnvironment(HostSettings settings, string runbooksFolder, bool quiet)
+    {
+        Settings = settings;
+        RunbooksFolder = runbooksFolder;
+        // Created on first use, so a command rejected during validation leaves no log file behind.
+        log = new Lazy<ILogger>(() => Logging.Create(settings, quiet));
+    }
+
+    public HostSettings Settings { get; }
+    public string RunbooksFolder { get; }
+    public ILogger Log => log.Value;
+    public TimeProvider Clock { get; } = TimeProvider.System;
+
+    public static HostEnvironment Create(GlobalSettings options, bool quiet = false)
+    {
+        var settings = HostConfiguration.Load(options.ConfigFile);
+        return new HostEnvironment(settings, options.RunbooksFolder, quiet);
+    }
+
+    public RunbookCatalog Catalog()
+    {
+        try { return new RunbookCatalog(RunbooksFolder); }
+        catch (RunbookDefinitionException error) { throw new UsageException(error.Message); }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RunbookHost.Cli.Scripting;
+using RunbookHost.Configuration;
+using RunbookHost.Evidence;
+using RunbookHost.Runbooks;
+using RunbookHost.Tenants;
+using Serilog;
+
+namespace RunbookHost.Cli.Execution;
+
+/// <summary>
+/// The whole `run` path, shared by the CLI, `--all-tenants` and the scheduler: validate everything,
+/// obtain the compiled runbook, take the tenant lock, run, roll back on failure, write the evidence.
+/// </summary>
+internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalog, Func<ILogger> logger, TimeProvider clock, IEvidenceSink evidence)
+{
+    private readonly CompiledRunbookCache cache = new(settings.Paths.Cache);
+
+    /// <summary>A runbook that passed every check that needs no side effect, ready to run for any tenant.</summary>
+    public sealed record Prepared(RunbookSource Source, IReadOnlyDictionary<string, string> Parameters, CompiledRunbookCache.Entry Compiled, bool DryRun);
+
+    /// <summary>Validates the runbook, its lock entry and parameters, and compiles it (or loads it from the cache). Throws <see cref="UsageException"/>.</summary>
+    public Prepared Prepare(string runbook, IReadOnlyList<string> rawParams, bool dryRun)
+    {
+        try
+        {
+            var source = catalog.Find(runbook);
+            var runbookLock = catalog.ReadLock();
+            foreach (var file in source.Files)
+            {
+                var problem = runbookLock.Problem(file == source.Path ? source : RunbookSource.Load(source.Root, file));
+                if (problem is not null)
+                    throw new UsageException(problem);
+            }
+            var parameters = RunbookArguments.Resolve(source.Metadata, rawParams);
+            var compiled = cache.GetOrCompile(source);
+            return new Prepared(source, parameters, compiled, dryRun);
+        }
+        catch (Exception error) when (error is RunbookArgumentException or RunbookDefinitionException or RunbookCompileException)
+        {
+            throw new UsageException(error.Message);
+        }
+    }
+
+    public async Task<RunOutcome> Run(Prepared prepared, TenantId tenant, CancellationToken cancellationToken)
+    {
+        var metadata = prepared.Source.Metadata;
+        var record = new RunRecord
+        {
+            Runbook = metadata.Name,
+            RunbookVersion = metadata.Version,
+            RunbookFile = prepared.Source.DisplayPath,
+            RunbookSha256 = prepared.Source.SourceSha256,
+            Tenant = tenant.Value,
+            Parameters = RunbookArguments.ForEvidence(metadata, prepared.Parameters),
+            DryRun = prepared.DryRun,
+            StartedAt = clock.GetUtcNow(),
+            HostVersion = HostInfo.Version,
+            Operator = HostInfo.Operator,
+        };
+        var tenantLog = logger().ForContext("Tenant", tenant.Value).ForContext("Runbook", metadata.Name);
+        using var tenantLock = TenantFileLock.Acquire(settings.Paths.Secrets, tenant, TimeSpan.FromMinutes(2), cancellationToken);
+        var context = new RunbookContext(tenant, prepared.Parameters, prepared.DryRun, record, tenantLog, clock, cancellationToken);
+        var exitCode = ExitCodes.Success;
+        try
+        {
+            var result = await RunbookInvoker.Invoke(prepared.Compiled, context);
+            record.Result = result is null ? null : JsonSerializer.SerializeToNode(result, result.GetType());
+            record.OverallPass = record.Checks.All(c => c.Pass);
+            if (!record.OverallPass)
+            {
+                exitCode = ExitCodes.RunbookFailed;
+                record.Error = $"{record.Checks.Count(c => !c.Pass)} check(s) failed";
+            }
+        }
+        catch (Exception error)
+        {
+            exitCode = ExitCodes.RunbookFailed;
+            record.OverallPass = false;
+            record.Error = Describe(error);
+            tenantLog.Error("{Runbook} failed: {Error}", metadata.Name, record.Error);
+            tenantLog.Debug(error, "{Runbook} failure details", metadata.Name);
+            await context.RollbackAsync();
+        }
+        record.FinishedAt = clock.GetUtcNow();
+        var file = evidence.Write(record);
+        tenantLog.Debug("runbook {Runbook} {Version}: {How}", metadata.Name, metadata.Version, prepared.Compiled.Compiled ? "compiled" : "loaded from cache");
+        tenantLog.Information("evidence: {File}", file);
+        return new RunOutcome(tenant.Value, exitCode, file, prepared.Compiled.Compiled, CompilerLoaded(), record.Error, record.RolledBack, record.Result);
+    }
+
+    /// <summary>A runbook failure as one line, pointing at the runbook line when the failure came from the script itself.</summary>
+    private static string Describe(Exception error)
+    {
+        var frame = new System.Diagnostics.StackTrace(error, fNeedFileInfo: true).GetFrames()
+            .FirstOrDefault(f => f.GetFileName()?.EndsWith(".csx", StringComparison.Ordinal) == true);
+        var where = frame is null ? "" : $" (at {Path.GetFileName(frame.GetFileName())}:{frame.GetFileLineNumber()})";
+        return error.Message.Split('\n')[0].Trim() + where;
+    }
+
+    public static bool CompilerLoaded() =>
+        AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.CodeAnalysis");
+
+    public static JsonObject ToJson(RunOutcome outcome) => new()
+    {
+        ["tenant"] = outcome.Tenant,
+        ["exit_code"] = outcome.ExitCode,
+        ["evidence"] = outcome.EvidenceFile,
+        ["compiled"] = outcome.Compiled,
+        ["compiler_loaded"] = outcome.CompilerLoaded,
+        ["error"] = outcome.Error,
+        ["rolled_back"] = new JsonArray(outcome.RolledBack.Select(s => (JsonNode?)s).ToArray()),
+        ["result"] = outcome.Result?.DeepClone(),
+    };
+}
+
+/// <summary>Where a finished run's record goes (lib/Evidence writes the signed file).</summary>
+internal interface IEvidenceSink
+{
+    string Write(RunRecord record);
+}

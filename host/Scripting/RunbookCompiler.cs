@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.Emit;
+using Microsoft.CodeAnalysis.Scripting;
+using RunbookHost.Runbooks;
+
+namespace RunbookHost.Cli.Scripting;
+
+/// <summary>
+/// The only type that touches Roslyn: it is reached on a cache miss alone, so a warm run never loads the compiler.
+/// Emits deterministically (same sources, same assembly bytes) with an embedded PDB, so stack traces
+/// point at runbook lines.
+/// </summary>
+internal static class RunbookCompiler
+{
+    public static byte[] Compile(RunbookSource source, string assemblyName)
+    {
+        var options = ScriptOptions.Default
+            .WithFilePath(source.Path)
+            .WithFileEncoding(System.Text.Encoding.UTF8)
+            .WithSourceResolver(new ConfinedSourceResolver(source.Root))
+            .WithMetadataResolver(new RefusingMetadataResolver())
+            .WithReferences(ReferencedAssemblies())
+            .WithImports("System", "System.Linq", "System.Threading.Tasks", "System.Collections.Generic",
+                "RunbookHost", "RunbookHost.Runbooks", "RunbookHost.Tenants")
+            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithEmitDebugInformation(true)
+            .WithAllowUnsafe(false);
+        var code = File.ReadAllText(source.Path);
+        var script = CSharpScript.Create<object>(code, options, typeof(RunbookContext));
+        var compilation = script.GetCompilation()
+            .WithAssemblyName(assemblyName)
+            .WithOptions(script.GetCompilation().Options.WithDeterministic(true));
+        ThrowOnErrors(source, compilation.GetDiagnostics());
+        using var pe = new MemoryStream();
+        var result = compilation.Emit(pe, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
+        ThrowOnErrors(source, result.Diagnostics);
+        return pe.ToArray();
+    }
+
+    private static IEnumerable<MetadataReference> ReferencedAssemblies()
+    {
+        // Only what ships with the host: the runtime, lib/ and its dependencies.
+        var assemblies = new[] { typeof(object), typeof(Enumerable), typeof(RunbookContext), typeof(Serilog.ILogger), typeof(System.Text.Json.JsonSerializer) }
+            .Select(t => t.Assembly)
+            .Concat(typeof(RunbookContext).Assembly.GetReferencedAssemblies().Select(SafeLoad).OfType<Assembly>());
+        var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll");
+        return assemblies.Select(a => a.Location).Concat(trusted)
+            .Where(p => p.Length > 0).Distinct(StringComparer.Ordinal)
+            .Select(p => MetadataReference.CreateFromFile(p));
+    }
+
+    private static Assembly? SafeLoad(AssemblyName name)
+    {
+        try { return Assembly.Load(name); } catch (FileNotFoundException) { return null; }
+    }
+
+    private static void ThrowOnErrors(RunbookSource source, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count == 0)
+            return;
+        throw new RunbookCompileException(string.Join("\n", errors.Select(d => Format(source, d))));
+    }
+
+    private static string Format(RunbookSource source, Diagnostic diagnostic)
+    {
+        var span = diagnostic.Location.GetMappedLineSpan();
+        var path = span.Path is { Length: > 0 } file ? RunbookSource.DisplayPathOf(source.Root, Path.GetFullPath(file)) : source.DisplayPath;
+        var position = span.StartLinePosition;
+        return $"{path}({position.Line + 1},{position.Character + 1}): {diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>Resolves <c>#load</c> inside the runbooks folder only.</summary>
+    private sealed class ConfinedSourceResolver(string root) : SourceReferenceResolver
+    {
+        public override string? NormalizePath(string path, string? baseFilePath) => path;
+
+        public override string? ResolveReference(string path, string? baseFilePath) =>
+            baseFilePath is null ? null : RunbookSource.ResolveLoad(root, baseFilePath, path);
+
+        public override Stream OpenRead(string resolvedPath) => File.OpenRead(resolvedPath);
+
+        public override bool Equals(object? other) => other is ConfinedSourceResolver r && r.GetHashCode() == GetHashCode();
+
+        public override int GetHashCode() => root.GetHashCode(StringComparison.Ordinal);
+    }
+
+    /// <summary>Refuses <c>#r</c> (the source scan already rejects it; this is the second lock on the door).</summary>
+    private sealed class RefusingMetadataResolver : MetadataReferenceResolver
+    {
+        public override bool Equals(object? other) => other is RefusingMetadataResolver;
+
+        public override int GetHashCode() => 0;
+
+        public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties) => [];
+    }
+}

@@ -1,0 +1,42 @@
+namespace RunbookHost.Runbooks;
+
+/// <summary>The runbooks folder: every runnable runbook (top-level <c>*.csx</c>) and the lock file that pins their sources.</summary>
+public sealed class RunbookCatalog
+{
+    public const string LockFileName = "runbooks.lock";
+
+    public RunbookCatalog(string root)
+    {
+        Root = Path.GetFullPath(root);
+        if (!Directory.Exists(Root))
+            throw new RunbookDefinitionException($"runbooks folder not found: {root}");
+    }
+
+    public string Root { get; }
+
+    public IReadOnlyList<RunbookSource> List() =>
+        Directory.EnumerateFiles(Root, "*.csx", SearchOption.TopDirectoryOnly)
+            .Order(StringComparer.Ordinal)
+            .Select(path => RunbookSource.Load(Root, path))
+            .Where(source => !source.Metadata.IsShared)
+            .ToList();
+
+    /// <summary>Every .csx file, runbooks and shared step files alike: all of them are pinned by the lock.</summary>
+    public IReadOnlyList<RunbookSource> ListAllFiles() =>
+        Directory.EnumerateFiles(Root, "*.csx", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .Select(path => RunbookSource.Load(Root, path))
+            .ToList();
+
+    public RunbookSource Find(string name)
+    {
+        if (!RunbookMetadata.NamePattern().IsMatch(name))
+            throw new RunbookArgumentException("a runbook name is lowercase letters, digits and '-'");
+        return List().FirstOrDefault(r => r.Metadata.Name == name)
+            ?? throw new RunbookArgumentException($"no runbook named '{name}' in {Path.GetFileName(Root)}/ (see `runbook-host list`)");
+    }
+
+    public RunbookLock ReadLock() => RunbookLock.Read(Path.Combine(Root, LockFileName));
+
+    public RunbookLock ComputeLock() => RunbookLock.FromSources(ListAllFiles());
+}

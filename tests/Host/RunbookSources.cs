@@ -1,0 +1,51 @@
+namespace RunbookHost.Tests.Host;
+
+/// <summary>Small runbooks that exercise the engine itself (the product runbooks have their own tests).</summary>
+internal static class RunbookSources
+{
+    public const string Answer = """
+        // @runbook  answer
+        // @version  1.0.0
+        // @summary  Returns a value built from its parameter
+        // @param    greeting  default=hello  allowed=hello|hi  The word to return
+        // @param    token  secret  A secret that must never reach the evidence
+        await Step("1. greet", new RunbookOperation(new[] { $"greet {Tenant.Value}" }, _ => Task.CompletedTask));
+        Check("engine", "returns_value", "PASS", true);
+        return new { greeting = Param("greeting"), tenant = Tenant.Value };
+        """;
+
+    public const string FailsAfterFirstStep = """
+        // @runbook  fails
+        // @version  1.0.0
+        // @summary  Creates a marker, then fails, so the marker must be rolled back
+        var marker = System.IO.Path.Combine(Environment.GetEnvironmentVariable("MARKER_DIR")!, "created-" + Tenant.Value);
+        await Step("1. create marker", new RunbookOperation(
+            new[] { "touch marker" },
+            _ => { System.IO.File.WriteAllText(marker, "x"); return Task.CompletedTask; },
+            _ => { System.IO.File.Delete(marker); return Task.CompletedTask; }));
+        await Step("2. fail", new RunbookOperation(new[] { "fail" }, _ => throw new InvalidOperationException("the second step broke")));
+        return null;
+        """;
+
+    public const string LoadsShared = """
+        // @runbook  loads
+        // @version  1.0.0
+        // @summary  Uses a shared step file
+        #load "shared/steps.csx"
+        return Twice(21);
+        """;
+
+    public const string SharedSteps = """
+        // @shared   steps
+        // @version  1.0.0
+        // @summary  Shared steps
+        int Twice(int value) => value * 2;
+        """;
+
+    public const string SharedStepsWithError = """
+        // @shared   steps
+        // @version  1.0.0
+        // @summary  Shared steps
+        int Twice(int value) => value * undefinedName;
+        """;
+}

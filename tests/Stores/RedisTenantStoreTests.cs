@@ -223,3 +223,47 @@ public sealed class RedisTenantStoreTests : IAsyncLifetime
         Assert.DoesNotMatch("#[0-9a-f]{64}", text);
     }
 }
+
+public class RedisAclLineTests
+{
+    [Fact]
+    public void AProvisionedUsersLineHasNoProblems()
+    {
+        var acme = TenantId.Parse("acme");
+        var line = "user tenant_acme_user on sanitize-payload #abc ~tenant:acme:* &tenant:acme:* +@all -@dangerous -scan";
+        Assert.Empty(RedisTenantStore.CheckUserLine("tenant_acme_user", acme, line.Split(' ')));
+    }
+
+    [Theory]
+    [InlineData("user tenant_acme_user on #abc ~tenant:acme:* ~tenant:other:* &tenant:acme:* +@all", "key pattern")]
+    [InlineData("user tenant_acme_user on #abc %R~tenant:* &tenant:acme:* +@all", "key pattern")]
+    [InlineData("user tenant_acme_user on #abc ~* &tenant:acme:* +@all", "key pattern")]
+    [InlineData("user tenant_acme_user on #abc allkeys &tenant:acme:* +@all", "allkeys")]
+    [InlineData("user tenant_acme_user on #abc ~tenant:acme:* &* +@all", "channel pattern")]
+    [InlineData("user tenant_acme_user on nopass ~tenant:acme:* &tenant:acme:* +@all", "nopass")]
+    [InlineData("user tenant_acme_user on #abc ~tenant:acme:* &tenant:acme:* +@all (~* +get)", "selector")]
+    [InlineData("user tenant_acme_user on #abc &tenant:acme:* +@all", "no key pattern")]
+    public void AWidenedOrUnprotectedUserIsReported(string line, string problem)
+    {
+        var found = RedisTenantStore.CheckUserLine("tenant_acme_user", TenantId.Parse("acme"), line.Split(' ')).ToList();
+        Assert.Contains(found, v => v.Problem.Contains(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void APasswordlessDefaultUserIsReportedAndADisabledOneIsNot()
+    {
+        Assert.Single(RedisTenantStore.CheckDefaultUserLine("user default on nopass sanitize-payload ~* &* +@all".Split(' ')));
+        Assert.Empty(RedisTenantStore.CheckDefaultUserLine("user default off sanitize-payload resetchannels -@all".Split(' ')));
+    }
+
+    [Fact]
+    public void TenantIdsAreRecoveredOnlyFromNamesThisLibraryMakes()
+    {
+        Assert.Equal(TenantId.Parse("acme"), TenantStoreNames.TenantOfUser("tenant_acme_user"));
+        Assert.Equal(TenantId.Parse("acme"), TenantStoreNames.TenantOfPostgresDatabase("tenant_acme"));
+        Assert.Null(TenantStoreNames.TenantOfUser("tenant__user"));
+        Assert.Null(TenantStoreNames.TenantOfUser("tenant_ac-me_user"));
+        Assert.Null(TenantStoreNames.TenantOfPostgresDatabase("tenant_acme_user"));
+        Assert.Null(TenantStoreNames.TenantOfUser("runbookhost_admin"));
+    }
+}

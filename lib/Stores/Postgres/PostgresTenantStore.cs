@@ -358,7 +358,23 @@ public sealed class PostgresTenantStore
                     denied++;
             }
         }
-        return new PostgresFleetReport(roles.Count, databases.Count, checkedPairs, denied, ownPairs, violations, ownMissing);
+        // Informational: other databases tenant roles may CONNECT to (postgres, template1, … unless revoked or blocked by pg_hba).
+        const string others = """
+            SELECT d.datname, count(*) FROM pg_roles r CROSS JOIN pg_database d
+            WHERE r.rolname ~ $1 AND d.datname !~ $2 AND d.datallowconn
+              AND ($3::text[] IS NULL OR r.rolname = ANY($3))
+              AND has_database_privilege(r.oid, d.oid, 'CONNECT')
+            GROUP BY d.datname ORDER BY d.datname
+            """;
+        var reachable = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        cmd.CommandText = others;
+        cmd.Parameters.RemoveAt(3);
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                reachable[reader.GetString(0)] = (int)reader.GetInt64(1);
+        }
+        return new PostgresFleetReport(roles.Count, databases.Count, checkedPairs, denied, ownPairs, violations, ownMissing, reachable);
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -457,6 +473,7 @@ public sealed record PostgresConnectViolation(string Role, string Database);
 /// <summary>
 /// Fleet-wide CONNECT matrix. PairsChecked counts cross-tenant (role, database) pairs; PairsDenied of those
 /// must equal PairsChecked. OwnPairs counts each tenant's own pair; OwnConnectMissing lists roles that cannot reach their own database.
+/// NonTenantDatabasesReachable (informational, not a failure) maps other databases to how many tenant roles hold CONNECT on them.
 /// </summary>
 public sealed record PostgresFleetReport(
     int Roles,
@@ -465,12 +482,15 @@ public sealed record PostgresFleetReport(
     int PairsDenied,
     int OwnPairs,
     IReadOnlyList<PostgresConnectViolation> Violations,
-    IReadOnlyList<string> OwnConnectMissing)
+    IReadOnlyList<string> OwnConnectMissing,
+    IReadOnlyDictionary<string, int> NonTenantDatabasesReachable)
 {
     public bool Pass => Violations.Count == 0 && PairsDenied == PairsChecked;
 
     public CheckRecord ToCheck() => new(PostgresTenantStore.StoreName, "fleet_cross_db_connect", Pass ? CheckResults.Pass : CheckResults.Fail,
         DateTimeOffset.UtcNow, Pass,
         $"{Roles} tenant roles x {Databases} tenant databases: {PairsChecked} cross-tenant pairs checked, {PairsDenied} denied"
-        + (Violations.Count == 0 ? "" : "; violations: " + string.Join(", ", Violations.Select(v => $"{v.Role}->{v.Database}"))));
+        + (Violations.Count == 0 ? "" : "; violations: " + string.Join(", ", Violations.Select(v => $"{v.Role}->{v.Database}")))
+        + (NonTenantDatabasesReachable.Count == 0 ? "" : "; note: tenant roles may CONNECT to non-tenant databases "
+            + string.Join(", ", NonTenantDatabasesReachable.Select(p => $"{p.Key} ({p.Value} roles)")) + " (revoke CONNECT FROM PUBLIC or restrict in pg_hba.conf)"));
 }

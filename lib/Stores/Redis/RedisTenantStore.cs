@@ -269,8 +269,7 @@ public sealed class RedisTenantStore : IAsyncDisposable
             var name = tokens[1];
             if (name == "default")
             {
-                if (tokens.Contains("on") && tokens.Contains("nopass"))
-                    violations.Add(new RedisAclViolation("default", "the default user is on without a password: unauthenticated clients bypass every tenant ACL"));
+                violations.AddRange(CheckDefaultUserLine(tokens));
                 continue;
             }
             var tenant = TenantStoreNames.TenantOfUser(name);
@@ -281,6 +280,13 @@ public sealed class RedisTenantStore : IAsyncDisposable
             violations.AddRange(await DryRunDeniesAsync(server, name, tenant).ConfigureAwait(false));
         }
         return new RedisFleetReport(users, violations);
+    }
+
+    /// <summary>The default user must be off, or at least not passwordless (then every unauthenticated client is it).</summary>
+    internal static IEnumerable<RedisAclViolation> CheckDefaultUserLine(string[] tokens)
+    {
+        if (tokens.Contains("on") && tokens.Contains("nopass"))
+            yield return new RedisAclViolation("default", "the default user is on without a password: unauthenticated clients bypass every tenant ACL");
     }
 
     internal static IEnumerable<RedisAclViolation> CheckUserLine(string user, TenantId tenant, string[] tokens)

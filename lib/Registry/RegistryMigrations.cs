@@ -1,0 +1,67 @@
+namespace RunbookHost.Registry;
+
+/// <summary>One versioned schema change. Versions only ever grow; an applied migration is never edited.</summary>
+public sealed record RegistryMigration(int Version, string Name, string Sql);
+
+/// <summary>The registry schema, in order. Append new migrations; never change applied ones.</summary>
+public static class RegistryMigrations
+{
+    public static IReadOnlyList<RegistryMigration> All { get; } =
+    [
+        new(1, "tenants, key history, audit events, runbook runs", """
+            CREATE TABLE tenants (
+                tenant_id           text PRIMARY KEY CHECK (tenant_id ~ '^[a-z][a-z0-9]{2,31}$'),
+                status              text NOT NULL CHECK (status IN ('provisioning', 'active', 'deprovisioning', 'deprovisioned', 'failed')),
+                tenant_octet        integer UNIQUE CHECK (tenant_octet BETWEEN 1 AND 254),
+                age_public_key      text,
+                key_version         integer NOT NULL DEFAULT 1,
+                key_rotated_at      timestamptz,
+                key_rotation_due_at timestamptz,
+                created_at          timestamptz NOT NULL DEFAULT now(),
+                updated_at          timestamptz NOT NULL DEFAULT now(),
+                deprovisioned_at    timestamptz
+            );
+
+            CREATE TABLE tenant_key_history (
+                id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant_id       text NOT NULL REFERENCES tenants (tenant_id),
+                key_version     integer NOT NULL,
+                public_key_hash text NOT NULL,
+                status          text NOT NULL CHECK (status IN ('ACTIVE', 'ARCHIVED', 'PURGED')),
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                archived_at     timestamptz,
+                purged_at       timestamptz,
+                rotation_reason text,
+                UNIQUE (tenant_id, key_version)
+            );
+            -- At most one ACTIVE key per tenant.
+            CREATE UNIQUE INDEX tenant_key_history_one_active ON tenant_key_history (tenant_id) WHERE status = 'ACTIVE';
+
+            CREATE TABLE audit_events (
+                id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                occurred_at timestamptz NOT NULL DEFAULT now(),
+                event_type  text NOT NULL,
+                tenant_id   text,
+                details     jsonb NOT NULL DEFAULT '{}'::jsonb
+            );
+
+            CREATE TABLE runbook_runs (
+                id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                runbook       text NOT NULL,
+                version       text NOT NULL,
+                sha256        text NOT NULL,
+                tenant_id     text,
+                status        text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+                dry_run       boolean NOT NULL,
+                started_at    timestamptz NOT NULL,
+                finished_at   timestamptz,
+                evidence_file text
+            );
+            """),
+        new(2, "lookup indexes", """
+            CREATE INDEX audit_events_tenant_time ON audit_events (tenant_id, occurred_at);
+            CREATE INDEX runbook_runs_tenant_time ON runbook_runs (tenant_id, started_at);
+            CREATE INDEX tenants_rotation_due ON tenants (key_rotation_due_at) WHERE status = 'active';
+            """),
+    ];
+}

@@ -1,0 +1,26 @@
+using Npgsql;
+using RunbookHost.Registry;
+using RunbookHost.Stores.Postgres;
+using RunbookHost.Tests.Support;
+
+namespace RunbookHost.Tests.Registry;
+
+/// <summary>A registry on its own throwaway database, dropped at the end.</summary>
+public sealed class RegistryDatabase : IAsyncLifetime
+{
+    public TenantRegistry Registry { get; } = new(TestServers.PostgresAdmin, TestServers.NewDatabaseName("rbh_registry_test"));
+
+    public Task InitializeAsync() => Registry.EnsureSchemaAsync();
+
+    public Task DisposeAsync() => Drop(Registry);
+
+    public static async Task Drop(TenantRegistry registry)
+    {
+        await using (var pooled = new NpgsqlConnection(registry.ConnectionString))
+            NpgsqlConnection.ClearPool(pooled);
+        await using var admin = new NpgsqlConnection(TestServers.PostgresAdmin);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {PgSql.Ident(registry.Database)} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+}

@@ -133,9 +133,17 @@ internal static class SopsYamlStore
                 _stack[i] = (node, column);
         }
 
+        private const int MaxDepth = 256;
+
+        private void Push(SNode node, long column)
+        {
+            if (_stack.Count >= MaxDepth) throw new SopsException("YAML nesting is too deep");
+            _stack.Add((node, column));
+        }
+
         private void LoadMapInto(SMap map, MappingStart start)
         {
-            _stack.Add((map, -1));
+            Push(map, -1);
             try
             {
                 while (true)
@@ -174,7 +182,7 @@ internal static class SopsYamlStore
 
         private void LoadListInto(SList list, SequenceStart start)
         {
-            _stack.Add((list, start.Start.Column));
+            Push(list, start.Start.Column);
             try
             {
                 while (true)

@@ -307,6 +307,16 @@ public partial class SopsWriteTests : IDisposable
     }
 
     [Fact]
+    public void HostileNestingIsRefusedNotACrash()
+    {
+        var keys = new FakeKeyService("r1");
+        var deepYaml = Encoding.UTF8.GetBytes("a: " + new string('[', 5000) + new string(']', 5000) + "\n");
+        Assert.Throws<SopsException>(() => SopsApi.Encrypt(deepYaml, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock));
+        var deepJson = Encoding.UTF8.GetBytes("{\"a\": " + new string('[', 5000) + new string(']', 5000) + "}");
+        Assert.Throws<SopsException>(() => SopsApi.Encrypt(deepJson, SopsFormat.Json, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock));
+    }
+
+    [Fact]
     public void BinaryRoundTripKeepsArbitraryBytes()
     {
         var keys = new FakeKeyService("r1");

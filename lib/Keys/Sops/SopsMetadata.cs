@@ -58,8 +58,15 @@ public sealed class SopsMetadata
                 _ => throw new SopsException($"sops metadata field '{key}' has an invalid type"),
             };
         }
-        if (m.Get("key_groups") is SList { Items.Count: > 0 })
-            throw new SopsException("sops key_groups (Shamir secret sharing) are not supported");
+        if (m.Get("key_groups") is SList { Items.Count: > 0 } groups)
+        {
+            // One group is no Shamir split: every key in it wraps the whole data key.
+            if (groups.Items.Count(i => i is not SComment) != 1 || groups.Items.First(i => i is not SComment) is not SMap group)
+                throw new SopsException("sops key_groups with more than one group (Shamir secret sharing) are not supported");
+            if (OtherKeySources.Any(k => group.Get(k) is SList { Items.Count: > 0 }) || group.Get("age") is not SList)
+                throw new SopsException("sops key_groups are only supported with age keys");
+            return FromTree(MergeGroup(node, group));
+        }
         var age = new List<SopsAgeStanza>();
         if (m.Get("age") is SList ageList)
         {
@@ -106,6 +113,17 @@ public sealed class SopsMetadata
         };
         _ = md.MacAad; // validate lastmodified early
         return md;
+    }
+
+    /// <summary>The top-level fields with the single key group's keys in place of <c>key_groups</c>.</summary>
+    private static SMap MergeGroup(SNode node, SMap group)
+    {
+        var merged = new SMap();
+        foreach (var item in ((SMap)node).Items)
+            if (item.Key is not ("key_groups" or "shamir_threshold" or "age" or "pgp" or "kms" or "gcp_kms" or "azure_kv" or "hc_vault"))
+                merged.Items.Add(item);
+        merged.Add("age", group.Get("age")!);
+        return merged;
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -307,6 +307,22 @@ public partial class SopsWriteTests : IDisposable
     }
 
     [Fact]
+    public void SingleKeyGroupIsReadAndShamirIsRefused()
+    {
+        var keys = new FakeKeyService("r1");
+        var lines = Encoding.UTF8.GetString(SopsApi.Encrypt("a: b\n"u8, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock)).Split('\n').ToList();
+        var ageAt = lines.IndexOf("    age:");
+        var end = lines.FindIndex(ageAt + 1, l => !l.StartsWith("        ", StringComparison.Ordinal));
+        for (var i = ageAt + 1; i < end; i++) lines[i] = "    " + lines[i];
+        lines[ageAt] = "    key_groups:\n        - age:";
+        var grouped = string.Join('\n', lines);
+        Assert.Equal("a: b\n", Encoding.UTF8.GetString(SopsApi.Decrypt(Encoding.UTF8.GetBytes(grouped), SopsFormat.Yaml, keys)));
+        var shamir = grouped.Replace("    key_groups:\n", "    shamir_threshold: 2\n    key_groups:\n        - age: []\n");
+        var ex = Assert.Throws<SopsException>(() => SopsApi.Decrypt(Encoding.UTF8.GetBytes(shamir), SopsFormat.Yaml, keys));
+        Assert.Contains("Shamir", ex.Message);
+    }
+
+    [Fact]
     public void HostileNestingIsRefusedNotACrash()
     {
         var keys = new FakeKeyService("r1");

@@ -43,7 +43,11 @@ public sealed class EvidenceWriter
             throw new ArgumentException("RunbookSha256 must be 64 hex characters", nameof(record));
 
         var folder = Path.Combine(_evidenceRoot, tenant.Value);
-        Directory.CreateDirectory(folder);
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder);
+            AtomicFile.SyncFolder(_evidenceRoot);
+        }
         using var tenantLock = AcquireLock(folder);
 
         var head = FindHead(folder);

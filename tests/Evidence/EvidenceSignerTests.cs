@@ -16,6 +16,7 @@ public sealed class EvidenceSignerTests : IDisposable
     public void ThePrivateKeyIsAPkcs8PemWithMode0600()
     {
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(PrivateKeyPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_env.Secrets));
         Assert.StartsWith("-----BEGIN PRIVATE KEY-----", File.ReadAllText(PrivateKeyPath));
         Assert.Empty(Directory.GetFiles(_env.Secrets, "*.tmp", SearchOption.AllDirectories));
         Assert.Empty(Directory.GetFiles(_env.Secrets, ".*"));

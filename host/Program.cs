@@ -40,7 +40,7 @@ public static class Program
     private static int? Classify(Exception error) => error switch
     {
         UsageException or CommandAppException => ExitCodes.UsageError,
-        RunbookHost.Tenants.TenantBusyException => ExitCodes.UsageError,
+        RunbookHost.Tenants.TenantBusyException or RunbookHost.Registry.TenantLockUnavailableException => ExitCodes.RunbookFailed,
         OperationCanceledException => ExitCodes.RunbookFailed,
         _ => ExitCodes.RunbookFailed, // never a stack trace: the JSON log file has the details
     };

@@ -13,7 +13,7 @@ internal sealed class EvidenceVerifyCommand : Command<EvidenceVerifyCommand.Sett
         [Description("One evidence file, a tenant folder, or the whole evidence folder")]
         public string Path { get; init; } = "";
 
-        [CommandOption("--public-key <PEM>")]
+        [CommandOption("--key <PEM>")]
         [Description("Trusted public key (default: signing-key.pub.pem in the evidence folder)")]
         public string? PublicKey { get; init; }
     }

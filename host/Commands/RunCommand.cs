@@ -48,11 +48,12 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 throw new UsageException(reason);
         }
         var environment = HostEnvironment.Create(settings, quiet: settings.Json);
+        await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var runner = new RunbookRunner(environment.Settings, environment.Catalog(), () => environment.Log, environment.Clock,
-            EvidenceSinks.Create(environment.Settings));
+            EvidenceSinks.Create(environment.Settings), services);
         var prepared = runner.Prepare(settings.Runbook, settings.Params, settings.DryRun);
         if (tenant is null)
-            return await FleetRun.Run(environment, runner, prepared, settings.Json, cancellationToken);
+            return await FleetRun.Run(environment, services, runner, prepared, settings.Json, cancellationToken);
         var outcome = await runner.Run(prepared, tenant, cancellationToken);
         Report(outcome, settings.Json);
         return outcome.ExitCode;

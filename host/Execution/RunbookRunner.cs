@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RunbookHost.Cli.Scripting;
 using RunbookHost.Configuration;
 using RunbookHost.Evidence;
+using RunbookHost.Registry;
 using RunbookHost.Runbooks;
 using RunbookHost.Tenants;
 using Serilog;
@@ -13,8 +14,9 @@ namespace RunbookHost.Cli.Execution;
 /// The whole `run` path, shared by the CLI, `--all-tenants` and the scheduler: validate everything,
 /// obtain the compiled runbook, take the tenant lock, run, roll back on failure, write the evidence.
 /// </summary>
-internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalog, Func<ILogger> logger, TimeProvider clock, IEvidenceSink evidence)
+internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalog, Func<ILogger> logger, TimeProvider clock, IEvidenceSink evidence, ServicesFactory services)
 {
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(2);
     private readonly CompiledRunbookCache cache = new(settings.Paths.Cache);
 
     /// <summary>A runbook that passed every check that needs no side effect, ready to run for any tenant.</summary>
@@ -60,8 +62,13 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
             Operator = HostInfo.Operator,
         };
         var tenantLog = logger().ForContext("Tenant", tenant.Value).ForContext("Runbook", metadata.Name);
-        using var tenantLock = TenantFileLock.Acquire(settings.Paths.Secrets, tenant, TimeSpan.FromMinutes(2), cancellationToken);
-        var context = new RunbookContext(tenant, prepared.Parameters, prepared.DryRun, record, tenantLog, clock, cancellationToken);
+        // One run per tenant at a time: on this machine (flock) and across machines (registry advisory lock).
+        using var tenantLock = TenantFileLock.Acquire(settings.Paths.Secrets, tenant, LockTimeout, cancellationToken);
+        var registry = await services.ReadyRegistry(cancellationToken);
+        await using var registryLock = registry is null ? null : await registry.AcquireTenantLockAsync(tenant, LockTimeout, cancellationToken);
+        var runId = registry is null ? (Guid?)null : await registry.RecordRunStartedAsync(
+            new RunStart(metadata.Name, metadata.Version, prepared.Source.SourceSha256, tenant, prepared.DryRun, record.StartedAt), cancellationToken);
+        var context = new RunbookContext(tenant, prepared.Parameters, prepared.DryRun, record, tenantLog, clock, services.Services, cancellationToken);
         var exitCode = ExitCodes.Success;
         try
         {
@@ -85,6 +92,8 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
         }
         record.FinishedAt = clock.GetUtcNow();
         var file = evidence.Write(record);
+        if (registry is not null && runId is { } id)
+            await registry.RecordRunFinishedAsync(id, exitCode == ExitCodes.Success ? RunStatus.Succeeded : RunStatus.Failed, record.FinishedAt, file, CancellationToken.None);
         tenantLog.Debug("runbook {Runbook} {Version}: {How}", metadata.Name, metadata.Version, prepared.Compiled.Compiled ? "compiled" : "loaded from cache");
         tenantLog.Information("evidence: {File}", file);
         return new RunOutcome(tenant.Value, exitCode, file, prepared.Compiled.Compiled, CompilerLoaded(), record.Error, record.RolledBack, record.Result);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using RunbookHost.Configuration;
 using RunbookHost.Evidence;
+using RunbookHost.Runbooks.Steps;
 using RunbookHost.Tenants;
 using Serilog;
 
@@ -15,9 +17,12 @@ public class RunbookContext
     private readonly TimeProvider clock;
     private readonly List<(string Step, Func<CancellationToken, Task> Undo)> undo = [];
 
+    private readonly RunbookServices services;
+
     public RunbookContext(TenantId tenant, IReadOnlyDictionary<string, string> parameters, bool dryRun,
-        RunRecord record, ILogger log, TimeProvider clock, CancellationToken cancellationToken)
+        RunRecord record, ILogger log, TimeProvider clock, RunbookServices services, CancellationToken cancellationToken)
     {
+        this.services = services;
         Tenant = tenant;
         Params = parameters;
         DryRun = dryRun;
@@ -38,12 +43,26 @@ public class RunbookContext
     public RunRecord Record { get; }
     public DateTimeOffset Now => clock.GetUtcNow();
 
+    /// <summary>The validated configuration (paths, store settings, key rotation and retention days).</summary>
+    public HostSettings Settings => services.Settings;
+    /// <summary>PostgreSQL steps (spec §3).</summary>
+    public PostgresSteps Postgres => services.Postgres;
+    /// <summary>Redis steps (spec §5).</summary>
+    public RedisSteps Redis => services.Redis;
+    /// <summary>Control-plane registry steps (spec §8).</summary>
+    public RegistrySteps Registry => services.Registry;
+
     /// <summary>A declared parameter's value (after defaults), or empty when optional and absent.</summary>
     public string Param(string name) => Params.TryGetValue(name, out var value) ? value : "";
 
     /// <summary>Runs (or, in a dry run, describes) one named operation, remembering how to undo it.</summary>
     public async Task Step(string name, IRunbookOperation operation)
     {
+        if (operation is SkippedOperation skipped)
+        {
+            Skip(name, skipped.Reason);
+            return;
+        }
         var started = Stopwatch.GetTimestamp();
         var description = operation.Describe();
         if (DryRun)

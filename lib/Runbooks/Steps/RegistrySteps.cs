@@ -1,0 +1,61 @@
+using RunbookHost.Registry;
+using RunbookHost.Tenants;
+
+namespace RunbookHost.Runbooks.Steps;
+
+/// <summary>The control-plane registry (spec §8) as runbook steps. A null registry is not configured: steps are skipped visibly.</summary>
+public sealed class RegistrySteps(TenantRegistry? registry, string whyDisabled, TimeProvider clock, int rotationDays)
+{
+    public TenantRegistry? Registry => registry;
+
+    /// <summary>Records the tenant as provisioning and allocates its network octet. Undo: marks it failed (kept for the audit trail).</summary>
+    public IRunbookOperation Register(TenantId tenant) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(
+            [$"INSERT INTO tenants (tenant_id, status, tenant_octet) VALUES ('{tenant}', 'provisioning', <next free octet>) ON CONFLICT (tenant_id) DO UPDATE"],
+            async ct => await registry.RegisterAsync(tenant, TenantStatus.Provisioning, ct),
+            ct => registry.SetStatusAsync(tenant, TenantStatus.Failed, ct));
+
+    /// <summary>§8.1/§10 step 9: the tenant's age public key, key version and rotation due date; status active.</summary>
+    public IRunbookOperation Activate(TenantId tenant, Func<string> agePublicKey) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(
+            [$"record key: tenants.age_public_key, key_version, key_rotation_due_at = now + {rotationDays} days; tenant_key_history ACTIVE",
+             $"UPDATE tenants SET status = 'active' WHERE tenant_id = '{tenant}'",
+             "INSERT INTO audit_events (event_type) VALUES ('TENANT_PROVISIONED')"],
+            async ct =>
+            {
+                var now = clock.GetUtcNow();
+                await registry.RecordKeyRotationAsync(tenant, agePublicKey(), "initial", now, now.AddDays(rotationDays), ct);
+                await registry.SetStatusAsync(tenant, TenantStatus.Active, ct);
+                await registry.RecordAuditAsync("TENANT_PROVISIONED", tenant, null, ct);
+            });
+
+    /// <summary>§7.2 last step: the new public key, version + 1, previous key ARCHIVED, audit KEY_ROTATED.</summary>
+    public IRunbookOperation RecordKeyRotation(TenantId tenant, Func<string> agePublicKey, string reason) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(
+            [$"UPDATE tenants SET age_public_key = <new>, key_version = key_version + 1, key_rotated_at = now(), key_rotation_due_at = now() + {rotationDays} days",
+             "UPDATE tenant_key_history SET status = 'ARCHIVED' (previous key); INSERT the new key ACTIVE",
+             $"INSERT INTO audit_events (event_type, details) VALUES ('KEY_ROTATED', reason = {reason})"],
+            async ct =>
+            {
+                var now = clock.GetUtcNow();
+                await registry.RecordKeyRotationAsync(tenant, agePublicKey(), reason, now, now.AddDays(rotationDays), ct);
+            });
+
+    public IRunbookOperation SetStatus(TenantId tenant, TenantStatus status) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation([$"UPDATE tenants SET status = '{status.ToDb()}' WHERE tenant_id = '{tenant}'"],
+            ct => registry.SetStatusAsync(tenant, status, ct));
+
+    public IRunbookOperation Audit(TenantId tenant, string eventType, object? details = null) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation([$"INSERT INTO audit_events (event_type, tenant_id) VALUES ('{eventType}', '{tenant}')"],
+            async ct => await registry.RecordAuditAsync(eventType, tenant, details, ct));
+
+    /// <summary>Other tenants, for cross-tenant probes; empty without a registry.</summary>
+    public async Task<IReadOnlyList<TenantId>> OtherActiveTenants(TenantId tenant, CancellationToken cancellationToken) =>
+        registry is null ? [] :
+        (await registry.ListAsync(TenantStatus.Active, cancellationToken)).Select(r => r.TenantId).Where(t => t != tenant).ToList();
+}

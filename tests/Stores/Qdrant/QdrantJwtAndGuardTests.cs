@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using RunbookHost.Stores.Qdrant;
 using RunbookHost.Tenants;
 
@@ -89,5 +90,31 @@ public sealed class QdrantJwtAndGuardTests
         Assert.Throws<ArgumentException>(() => new QdrantTenantStore(new QdrantSettings { Endpoint = "http://127.0.0.1:6334", ApiKey = "k", TokenRegistryCollection = "tenant_tokens" }));
         Assert.Throws<ArgumentException>(() => new QdrantTenantStore(new QdrantSettings { Endpoint = "http://127.0.0.1:6334", ApiKey = "k", Distance = "Jaccard" }));
         Assert.Throws<ArgumentException>(() => new QdrantTenantStore(new QdrantSettings { Endpoint = "127.0.0.1:6334", ApiKey = "k" }));
+    }
+
+    [Fact]
+    public void Settings_bind_from_double_underscore_environment_variables()
+    {
+        // A private prefix: the fixture reads RUNBOOKHOST_Qdrant__* and tests run in parallel.
+        var prefix = "RBHQTEST" + Guid.NewGuid().ToString("N")[..8] + "_";
+        Environment.SetEnvironmentVariable(prefix + "Qdrant__Endpoint", "http://qdrant.internal:6334");
+        Environment.SetEnvironmentVariable(prefix + "Qdrant__ApiKey", "k");
+        Environment.SetEnvironmentVariable(prefix + "Qdrant__TokenLifetimeDays", "30");
+        Environment.SetEnvironmentVariable(prefix + "Qdrant__Enabled", "false");
+        try
+        {
+            var settings = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build().GetSection("Qdrant").Get<QdrantSettings>()!;
+            Assert.Equal("http://qdrant.internal:6334", settings.Endpoint);
+            Assert.Equal("k", settings.ApiKey);
+            Assert.Equal(30, settings.TokenLifetimeDays);
+            Assert.False(settings.Enabled);
+            Assert.Equal(768UL, settings.VectorSize);
+            Assert.Equal("Cosine", settings.Distance);
+        }
+        finally
+        {
+            foreach (var name in new[] { "Endpoint", "ApiKey", "TokenLifetimeDays", "Enabled" })
+                Environment.SetEnvironmentVariable(prefix + "Qdrant__" + name, null);
+        }
     }
 }

@@ -16,6 +16,14 @@ public static class Program
             config.AddCommand<RunCommand>("run")
                 .WithExample("run", "rotate-keys", "--tenant", "acme", "--param", "reason=scheduled");
             config.AddCommand<DoctorCommand>("doctor");
+            config.AddCommand<TenantsCommand>("tenants");
+            config.AddBranch("age", age =>
+            {
+                age.SetDescription("age keys and files, natively (no age binary needed)");
+                age.AddCommand<AgeKeygenCommand>("keygen");
+                age.AddCommand<AgeEncryptCommand>("encrypt");
+                age.AddCommand<AgeDecryptCommand>("decrypt");
+            });
             config.AddBranch("evidence", evidence =>
             {
                 evidence.SetDescription("Evidence files");
@@ -40,6 +48,7 @@ public static class Program
     private static int? Classify(Exception error) => error switch
     {
         UsageException or CommandAppException => ExitCodes.UsageError,
+        RunbookHost.Keys.Age.AgeException => ExitCodes.VerificationFailed,
         RunbookHost.Tenants.TenantBusyException or RunbookHost.Registry.TenantLockUnavailableException => ExitCodes.RunbookFailed,
         OperationCanceledException => ExitCodes.RunbookFailed,
         _ => ExitCodes.RunbookFailed, // never a stack trace: the JSON log file has the details

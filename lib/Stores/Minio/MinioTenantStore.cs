@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -182,7 +181,7 @@ public sealed class MinioTenantStore : IDisposable
             checks.Add(Check("list_buckets_only_own", only ? "PASS" : "FAIL", only,
                 only ? $"sees only {n.Bucket}" : $"sees {names.Count} bucket(s){(names.Contains(n.Bucket) ? " including its own" : ", not its own")}"));
         }
-        catch (MinioException e)
+        catch (Exception e) when (IsSdkError(e))
         {
             checks.Add(Check("list_buckets_only_own", "FAIL", false, Describe(e)));
         }
@@ -198,7 +197,7 @@ public sealed class MinioTenantStore : IDisposable
             var same = back.AsSpan().SequenceEqual(probe);
             checks.Add(Check("own_bucket_put_get", same ? "ALLOWED" : "FAIL", same, same ? $"put/get/delete {n.Bucket}/{probeKey}" : "read back different bytes"));
         }
-        catch (MinioException e)
+        catch (Exception e) when (IsSdkError(e))
         {
             checks.Add(Check("own_bucket_put_get", IsAccessDenied(e) ? "DENIED" : "ERROR", false, Describe(e)));
         }
@@ -237,11 +236,11 @@ public sealed class MinioTenantStore : IDisposable
                 checks.Add(Check(test, "ALLOWED", false, $"{n.User} reached {other.Bucket}"));
                 return true;
             }
-            catch (MinioException e) when (IsAccessDenied(e))
+            catch (Exception e) when (IsSdkError(e) && IsAccessDenied(e))
             {
                 checks.Add(Check(test, "DENIED", true, $"{n.User} -> {other.Bucket}: AccessDenied"));
             }
-            catch (MinioException e)
+            catch (Exception e) when (IsSdkError(e))
             {
                 checks.Add(Check(test, "ERROR", false, $"{n.User} -> {other.Bucket}: {Describe(e)}"));
             }
@@ -327,11 +326,11 @@ public sealed class MinioTenantStore : IDisposable
         {
             await _root.Value.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket), ct).ConfigureAwait(false);
         }
-        catch (MinioException e) when (CodeOf(e) is "BucketAlreadyOwnedByYou")
+        catch (Exception e) when (IsSdkError(e) && CodeOf(e) is "BucketAlreadyOwnedByYou")
         {
             // Created concurrently by us: fine.
         }
-        catch (MinioException e)
+        catch (Exception e) when (IsSdkError(e))
         {
             throw new MinioStoreException($"MinIO MakeBucket {bucket} failed: {Describe(e)}", e);
         }
@@ -345,11 +344,11 @@ public sealed class MinioTenantStore : IDisposable
         {
             await _root.Value.SetBucketEncryptionAsync(args, ct).ConfigureAwait(false);
         }
-        catch (MinioException e) when (IsNotImplemented(e))
+        catch (Exception e) when (IsSdkError(e) && IsNotImplemented(e))
         {
             throw new MinioEncryptionNotConfiguredException(bucket, e);
         }
-        catch (MinioException e)
+        catch (Exception e) when (IsSdkError(e))
         {
             throw new MinioStoreException($"MinIO SetBucketEncryption {bucket} failed: {Describe(e)}", e);
         }
@@ -363,7 +362,7 @@ public sealed class MinioTenantStore : IDisposable
             {
                 await PutAsync(_root.Value, bucket, prefix, [], ct).ConfigureAwait(false);
             }
-            catch (MinioException e)
+            catch (Exception e) when (IsSdkError(e))
             {
                 throw new MinioStoreException($"MinIO PutObject {bucket}/{prefix} failed: {Describe(e)}", e);
             }
@@ -383,7 +382,7 @@ public sealed class MinioTenantStore : IDisposable
                 await foreach (var item in _root.Value.ListObjectsEnumAsync(args, ct).ConfigureAwait(false))
                     versions.Add((item.Key, item.VersionId));
             }
-            catch (MinioException e) when (CodeOf(e) is "NoSuchBucket")
+            catch (Exception e) when (IsSdkError(e) && CodeOf(e) is "NoSuchBucket")
             {
                 return;
             }
@@ -401,15 +400,18 @@ public sealed class MinioTenantStore : IDisposable
 
     private async Task RemoveBucketAsync(string bucket, CancellationToken ct)
     {
+        // Checked first: Minio SDK 7.0.0 can fail while building its NoSuchBucket exception.
+        if (!await BucketExistsAsync(bucket, ct).ConfigureAwait(false))
+            return;
         try
         {
             await _root.Value.RemoveBucketAsync(new RemoveBucketArgs().WithBucket(bucket), ct).ConfigureAwait(false);
         }
-        catch (MinioException e) when (CodeOf(e) is "NoSuchBucket" || e is BucketNotFoundException)
+        catch (Exception e) when (IsSdkError(e) && CodeOf(e) is "NoSuchBucket")
         {
             // Already gone.
         }
-        catch (MinioException e) when (CodeOf(e) is "BucketNotEmpty")
+        catch (Exception e) when (IsSdkError(e) && CodeOf(e) is "BucketNotEmpty")
         {
             throw new MinioStoreException($"MinIO RemoveBucket {bucket}: the bucket still holds objects (delete markers, object locks or concurrent writes); re-run the deprovisioning", e);
         }
@@ -480,30 +482,66 @@ public sealed class MinioTenantStore : IDisposable
         {
             // Absent = already done.
         }
-        catch (MinioException e) when (CodeOf(e) is "NoSuchKey" or "NoSuchBucket" or "NoSuchVersion" || e is ObjectNotFoundException or BucketNotFoundException)
+        catch (Exception e) when (IsSdkError(e) && CodeOf(e) is "NoSuchKey" or "NoSuchBucket" or "NoSuchVersion")
         {
             // Absent = already done.
         }
     }
 
-    internal static string? CodeOf(MinioException e) => e switch
+    /// <summary>The SDK surfaces server errors as MinioException subclasses, AuthorizationException or System.NotImplementedException.</summary>
+    internal static bool IsSdkError(Exception e) => e is MinioException or AuthorizationException or NotImplementedException;
+
+    /// <summary>The S3 error code of an SDK exception (typed, or read from the server's XML error body).</summary>
+    internal static string? CodeOf(Exception e)
     {
-        AccessDeniedException => "AccessDenied",
-        BucketNotFoundException => "NoSuchBucket",
-        ObjectNotFoundException => "NoSuchKey",
-        ErrorResponseException r when !string.IsNullOrEmpty(r.Response?.Code) => r.Response.Code,
+        switch (e)
+        {
+            case AccessDeniedException:
+                return "AccessDenied";
+            case BucketNotFoundException:
+                return "NoSuchBucket";
+            case ObjectNotFoundException:
+                return "NoSuchKey";
+            case ErrorResponseException r when !string.IsNullOrEmpty(r.Response?.Code):
+                return r.Response.Code;
+            case AuthorizationException:
+                return e.Message.Contains("signature", StringComparison.OrdinalIgnoreCase) ? "SignatureDoesNotMatch" : "AuthorizationFailed";
+            case NotImplementedException:
+                return "NotImplemented";
+            case MinioException m:
+                var content = m.ServerResponse?.Content ?? "";
+                var start = content.IndexOf("<Code>", StringComparison.Ordinal);
+                var end = content.IndexOf("</Code>", StringComparison.Ordinal);
+                if (start >= 0 && end > start)
+                    return content[(start + 6)..end];
+                if (m.Message.Contains("Access Denied", StringComparison.OrdinalIgnoreCase))
+                    return "AccessDenied";
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static int? StatusOf(Exception e) => e switch
+    {
+        MinioException { ServerResponse: { } r } => (int)r.StatusCode,
+        AuthorizationException => 403,
+        NotImplementedException => 501,
         _ => null,
     };
 
-    internal static bool IsAccessDenied(MinioException e) =>
-        CodeOf(e) is "AccessDenied" || e.ServerResponse?.StatusCode == HttpStatusCode.Forbidden;
+    /// <summary>A policy denial (AccessDenied, or a bodiless 403 to a HEAD) - not a signature or credential failure.</summary>
+    internal static bool IsAccessDenied(Exception e)
+    {
+        var code = CodeOf(e);
+        return code is "AccessDenied" || (code is null && StatusOf(e) == 403);
+    }
 
-    private static bool IsNotImplemented(MinioException e) =>
-        CodeOf(e) is "NotImplemented" || e.ServerResponse?.StatusCode == HttpStatusCode.NotImplemented;
+    private static bool IsNotImplemented(Exception e) => CodeOf(e) is "NotImplemented" || StatusOf(e) == 501;
 
     /// <summary>Error code and HTTP status only: SDK messages can embed request details.</summary>
-    private static string Describe(MinioException e) =>
-        $"{CodeOf(e) ?? e.GetType().Name}{(e.ServerResponse is { } r ? $" (HTTP {(int)r.StatusCode})" : "")}";
+    internal static string Describe(Exception e) =>
+        $"{CodeOf(e) ?? e.GetType().Name}{(StatusOf(e) is { } s ? $" (HTTP {s})" : "")}";
 
     public void Dispose()
     {

@@ -116,6 +116,56 @@ public sealed class MinioTenantStoreTests(MinioTarget target)
     }
 
     [Fact]
+    public async Task An_extra_allow_everything_policy_still_cannot_reach_another_tenant_because_the_explicit_deny_wins()
+    {
+        using var store = target.NewStore();
+        var (a, secretA) = await ProvisionAsync(store);
+        var (b, _) = await ProvisionAsync(store);
+        var names = MinioTenantNames.For(a);
+        var extra = names.Policy + "-extra";
+        try
+        {
+            await store.Admin.AddCannedPolicyAsync(extra,
+                """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}""", Ct);
+            Assert.True(await store.Admin.AttachPolicyAsync(names.User, extra, Ct));
+            AssertAllPass(await store.VerifyAsync(a, secretA, b, Ct));
+        }
+        finally
+        {
+            await store.Admin.DetachPolicyAsync(names.User, extra, Ct);
+            await store.Admin.RemoveCannedPolicyAsync(extra, Ct);
+            await store.DeprovisionAsync(a, Ct);
+            await store.DeprovisionAsync(b, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task A_user_whose_policy_was_detached_is_denied_its_own_bucket_until_provisioning_resumes()
+    {
+        using var store = target.NewStore();
+        var (a, secretA) = await ProvisionAsync(store);
+        var (b, _) = await ProvisionAsync(store);
+        var names = MinioTenantNames.For(a);
+        try
+        {
+            Assert.True(await store.Admin.DetachPolicyAsync(names.User, names.Policy, Ct));
+            Assert.False(await store.Admin.DetachPolicyAsync(names.User, names.Policy, Ct));
+            var checks = await store.VerifyAsync(a, secretA, b, Ct);
+            Assert.Equal("DENIED", checks.Single(c => c.Test == "own_bucket_put_get").Result);
+            Assert.Equal("FAIL", checks.Single(c => c.Test == "policy_attached").Result);
+            Assert.Contains(checks, c => !c.Pass);
+
+            await store.ProvisionAsync(a, secretA, Ct);
+            AssertAllPass(await store.VerifyAsync(a, secretA, b, Ct));
+        }
+        finally
+        {
+            await store.DeprovisionAsync(a, Ct);
+            await store.DeprovisionAsync(b, Ct);
+        }
+    }
+
+    [Fact]
     public async Task Rotating_a_tenant_secret_makes_the_old_secret_refused()
     {
         using var store = target.NewStore();
@@ -281,6 +331,9 @@ public sealed class MinioTenantStoreTests(MinioTarget target)
         });
         var e = await Assert.ThrowsAsync<MinioAdminException>(() => admin.ListUsersAsync(Ct));
         Assert.Equal("SignatureDoesNotMatch", e.Code);
+        Assert.Equal(403, (int)e.Status);
         Assert.DoesNotContain(target.Settings.SecretKey, e.Message, StringComparison.Ordinal);
+        if (target.StandIn is { } standIn)
+            Assert.True(standIn.SignatureFailures > 0);
     }
 }

@@ -65,6 +65,11 @@ public static class MinioTenantPolicy
     /// </summary>
     public static bool IsAllowed(string policyJson, string action, string resourceArn)
     {
+        // MinIO matches a bucket-level request as "bucket/" (so "bucket/*" patterns cover it too) and also
+        // accepts an exact match of the path-cleaned resource; do the same.
+        const string arnPrefix = "arn:aws:s3:::";
+        if (resourceArn.StartsWith(arnPrefix, StringComparison.Ordinal) && !resourceArn.AsSpan(arnPrefix.Length).Contains('/'))
+            resourceArn += "/";
         var statements = Parse(policyJson);
         var allowed = false;
         foreach (var s in statements.Where(s => s.Matches(action, resourceArn)))
@@ -124,7 +129,7 @@ public static class MinioTenantPolicy
             var actionMatch = Actions.Count > 0 ? Actions.Any(a => Wildcard(a, action)) : !NotActions.Any(a => Wildcard(a, action));
             if (!actionMatch)
                 return false;
-            var resourceMatch = Resources.Count > 0 ? Resources.Any(r => Wildcard(r, resource)) : !NotResources.Any(r => Wildcard(r, resource));
+            var resourceMatch = Resources.Count > 0 ? Resources.Any(r => ResourceMatch(r, resource)) : !NotResources.Any(r => ResourceMatch(r, resource));
             // A conditional Allow is not counted as granting; a conditional Deny is treated as always denying (conservative both ways).
             return resourceMatch && (!HasCondition || Deny);
         }
@@ -154,6 +159,9 @@ public static class MinioTenantPolicy
         JsonArray a => a.Select(n => (string?)n ?? "").ToList(),
         _ => [(string?)node ?? ""],
     };
+
+    private static bool ResourceMatch(string pattern, string resource) =>
+        Wildcard(pattern, resource) || (resource.Length > 1 && resource.EndsWith('/') && resource[..^1] == pattern);
 
     /// <summary>MinIO wildcard match: '*' any run, '?' one character, otherwise exact (case-sensitive).</summary>
     internal static bool Wildcard(string pattern, string text)

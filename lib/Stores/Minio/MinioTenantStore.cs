@@ -134,8 +134,9 @@ public sealed class MinioTenantStore : IDisposable
             new MinioStep("bucket", [$"S3 DELETE /{n.Bucket} (RemoveBucket; NoSuchBucket = done)"], ct => RemoveBucketAsync(n.Bucket, ct)),
             new MinioStep("detach",
             [
-                MinioAdminClient.DescribeCall("POST", "idp/builtin/policy/detach", null, $"madmin-encrypted {{\"policies\":[\"{n.Policy}\"],\"user\":\"{n.User}\"}} (not attached / no such user or policy = done)"),
-            ], ct => IgnoreAbsent(() => Admin.DetachPolicyAsync(n.User, n.Policy, ct))),
+                MinioAdminClient.DescribeCall("GET", "user-info", $"accessKey={n.User}", null) + " (no such user, or policy not attached = done)",
+                MinioAdminClient.DescribeCall("POST", "idp/builtin/policy/detach", null, $"madmin-encrypted {{\"policies\":[\"{n.Policy}\"],\"user\":\"{n.User}\"}}"),
+            ], ct => DetachIfAttachedAsync(n.User, n.Policy, ct)),
             new MinioStep("user", [MinioAdminClient.DescribeCall("DELETE", "remove-user", $"accessKey={n.User}", null) + " (XMinioAdminNoSuchUser = done)"],
                 ct => IgnoreAbsent(() => Admin.RemoveUserAsync(n.User, ct))),
             new MinioStep("policy", [MinioAdminClient.DescribeCall("DELETE", "remove-canned-policy", $"name={n.Policy}", null) + " (XMinioAdminNoSuchPolicy = done)"],
@@ -396,6 +397,15 @@ public sealed class MinioTenantStore : IDisposable
                 await IgnoreAbsent(() => _root.Value.RemoveObjectAsync(remove, ct)).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Asks first, so that deprovisioning never depends on the server's error for an absent user or policy.</summary>
+    private async Task DetachIfAttachedAsync(string user, string policy, CancellationToken ct)
+    {
+        var info = await Admin.GetUserInfoAsync(user, ct).ConfigureAwait(false);
+        if (info is null || !info.Policies.Contains(policy))
+            return;
+        await IgnoreAbsent(() => Admin.DetachPolicyAsync(user, policy, ct)).ConfigureAwait(false);
     }
 
     private async Task RemoveBucketAsync(string bucket, CancellationToken ct)

@@ -83,6 +83,15 @@ public sealed class MinioPlanAndPolicyTests
     }
 
     [Fact]
+    public void A_bucket_level_action_is_matched_by_an_objects_pattern_as_minio_does()
+    {
+        // MinIO evaluates bucket-level requests against "bucket/", which "bucket/*" matches.
+        const string doc = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::tenant-other-bucket/*"]}]}""";
+        Assert.True(MinioTenantPolicy.IsAllowed(doc, "s3:ListBucket", "arn:aws:s3:::tenant-other-bucket"));
+        Assert.False(MinioTenantPolicy.IsAllowed(doc, "s3:ListBucket", "arn:aws:s3:::tenant-other-bucket2"));
+    }
+
+    [Fact]
     public void A_policy_without_the_explicit_deny_is_not_confined()
     {
         const string allowOnly = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::tenant-acme1-bucket/*"]}]}""";

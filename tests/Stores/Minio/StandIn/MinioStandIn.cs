@@ -251,7 +251,8 @@ public sealed class MinioStandIn : IAsyncDisposable
                 return false;
             docs = user.Policies.Where(_policies.ContainsKey).Select(p => _policies[p]).ToList();
         }
-        var resource = "arn:aws:s3:::" + bucket + (key is null ? "" : "/" + key);
+        // MinIO's request resource: "bucket/" for bucket-level requests, "bucket/key" for objects, "/" for ListBuckets.
+        var resource = "arn:aws:s3:::" + bucket + "/" + (key ?? "");
         return StandInPolicy.Allows(docs, action, resource);
     }
 

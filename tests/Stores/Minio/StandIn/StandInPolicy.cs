@@ -45,14 +45,18 @@ internal static class StandInPolicy
     private static bool ResourceMatches(JsonObject s, string resource)
     {
         if (s["Resource"] is { } resources)
-            return List(resources).Any(p => Match(p, resource));
+            return List(resources).Any(p => MatchResource(p, resource));
         if (s["NotResource"] is { } notResources)
-            return !List(notResources).Any(p => Match(p, resource));
+            return !List(notResources).Any(p => MatchResource(p, resource));
         return false;
     }
 
     private static IEnumerable<string> List(JsonNode node) =>
         node is JsonArray a ? a.Select(n => (string?)n ?? "") : [(string?)node ?? ""];
+
+    /// <summary>Like minio/pkg Resource.Match: the cleaned path equals the pattern, or the wildcard matches.</summary>
+    private static bool MatchResource(string pattern, string resource) =>
+        (resource.EndsWith('/') && resource.TrimEnd('/') == pattern) || Match(pattern, resource);
 
     /// <summary>Recursive wildcard match ('*' any run, '?' one character).</summary>
     private static bool Match(string pattern, string text)

@@ -123,12 +123,16 @@ internal static partial class SopsYamlScalars
         if ("-?:,[]{}#&*!|>'\"%@`".Contains(s[0])) return false;
         if (s.StartsWith("---", StringComparison.Ordinal) || s.StartsWith("...", StringComparison.Ordinal)) return false;
         if (s.Contains(": ", StringComparison.Ordinal) || s.Contains(" #", StringComparison.Ordinal) || s.EndsWith(':')) return false;
+        // Legal in plain scalars, but some parsers (YamlDotNet in keys) take them for alias/anchor/tag starts.
+        if (s.Contains(" *", StringComparison.Ordinal) || s.Contains(" &", StringComparison.Ordinal) || s.Contains(" !", StringComparison.Ordinal)) return false;
         foreach (var ch in s)
         {
             if (ch < 0x20 || ch == 0x7F || ch is '\u0085' or '\u2028' or '\u2029' or '\uFEFF' || char.IsSurrogate(ch) || (ch >= 0x80 && ch <= 0x9F))
                 return false;
         }
         if (ResolvePlain(s).Kind != ScalarKind.Str) return false;
+        // YAML 1.1 sexagesimal numbers (12:30:00) and similar: quote for readers other than go-yaml v3.
+        if ((char.IsAsciiDigit(s[0]) || s[0] is '+' or '-' or '.') && s.Contains(':')) return false;
         // YAML 1.1 booleans: keep them quoted so other readers do not turn them into bools.
         return s.ToLowerInvariant() is not ("y" or "n" or "yes" or "no" or "on" or "off" or "<<" or "=");
     }

@@ -371,6 +371,29 @@ public partial class SopsWriteTests : IDisposable
     }
 
     [Fact]
+    public void ArbitraryClearStringsAndKeysRoundTripThroughYaml()
+    {
+        var random = new Random(20260522);
+        const string alphabet = "aZ09 :#-?,[]{}&*!|>'\"%@`\\\t\n\r.~_=+<>/éß\u2028\u0085\u00a0\u0001\u007f";
+        var keys = new FakeKeyService("r1");
+        for (var round = 0; round < 50; round++)
+        {
+            var values = new Dictionary<string, string>();
+            for (var i = 0; i < 20; i++)
+            {
+                var chars = Enumerable.Range(0, random.Next(0, 12)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray();
+                values[$"k{i}{new string(chars).Replace("\r", "")}_unencrypted"] = new string(chars);
+            }
+            values["true"] = "yes";
+            values["null_unencrypted"] = "null";
+            var file = SopsApi.EncryptDictionary(values, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock);
+            Assert.Equal(values, SopsApi.DecryptToDictionary(file, SopsFormat.Yaml, keys));
+            var json = SopsApi.EncryptDictionary(values, SopsFormat.Json, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock);
+            Assert.Equal(values, SopsApi.DecryptToDictionary(json, SopsFormat.Json, keys));
+        }
+    }
+
+    [Fact]
     public void HostileNestingIsRefusedNotACrash()
     {
         var keys = new FakeKeyService("r1");
@@ -471,6 +494,8 @@ public partial class SopsWriteTests : IDisposable
     [InlineData("- x", "\"- x\"")]
     [InlineData("tab\there", "\"tab\\there\"")]
     [InlineData("2024-01-01", "\"2024-01-01\"")]
+    [InlineData("12:30:00", "\"12:30:00\"")]
+    [InlineData("a *b", "\"a *b\"")]
     [InlineData("ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]", "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]")]
     public void YamlStringsAreQuotedWhenAPlainScalarWouldChangeMeaning(string value, string expected) =>
         Assert.Equal(expected, SopsYamlStore.QuoteScalar(value));

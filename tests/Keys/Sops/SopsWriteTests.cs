@@ -332,6 +332,33 @@ public partial class SopsWriteTests : IDisposable
     }
 
     [Fact]
+    public void EncryptedCommentRegexEncryptsOnlyWhatFollowsTheMarker()
+    {
+        var keys = new FakeKeyService("r1");
+        var plain = "a: clear\n# sops:enc\nb: secret\nc: after\n# sops:enc\nnested:\n    p: one\n    q: two\n"u8.ToArray();
+        var file = SopsApi.Encrypt(plain, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"], EncryptedCommentRegex = "sops:enc" }, keys, _clock);
+        var text = Encoding.UTF8.GetString(file);
+        Assert.Contains("a: clear\n# sops:enc\nb: ENC[", text);
+        Assert.Contains("\nc: after\n# sops:enc\nnested:\n    p: ENC[", text);
+        Assert.Contains("\n    q: ENC[", text);
+        Assert.Contains("    encrypted_comment_regex: sops:enc\n", text);
+        Assert.DoesNotContain("unencrypted_suffix", text);
+        Assert.Equal(plain, SopsApi.Decrypt(file, SopsFormat.Yaml, keys));
+    }
+
+    [Fact]
+    public void UnencryptedCommentRegexLeavesWhatFollowsTheMarkerClear()
+    {
+        var keys = new FakeKeyService("r1");
+        var plain = "# sops:noenc\na: clear\nb: secret\n"u8.ToArray();
+        var file = SopsApi.Encrypt(plain, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"], UnencryptedCommentRegex = "sops:noenc" }, keys, _clock);
+        var text = Encoding.UTF8.GetString(file);
+        Assert.StartsWith("# sops:noenc\na: clear\nb: ENC[", text);
+        Assert.Equal(plain, SopsApi.Decrypt(file, SopsFormat.Yaml, keys));
+        Assert.Throws<SopsMacMismatchException>(() => SopsApi.Decrypt(Encoding.UTF8.GetBytes(text.Replace("a: clear", "a: cleaR")), SopsFormat.Yaml, keys));
+    }
+
+    [Fact]
     public void EncryptRefusesAlreadyEncryptedReadOnlyFormatsAndNoRecipients()
     {
         var keys = new FakeKeyService("r1");

@@ -84,6 +84,8 @@ public static class Sops
                 EncryptedSuffix = metadata.EncryptedSuffix,
                 UnencryptedRegex = metadata.UnencryptedRegex,
                 EncryptedRegex = metadata.EncryptedRegex,
+                UnencryptedCommentRegex = metadata.UnencryptedCommentRegex,
+                EncryptedCommentRegex = metadata.EncryptedCommentRegex,
                 MacOnlyEncrypted = metadata.MacOnlyEncrypted,
             };
             return EmitEncrypted(branches, updated, format);
@@ -202,6 +204,8 @@ public static class Sops
                 EncryptedSuffix = selectors.EncryptedSuffix,
                 UnencryptedRegex = selectors.UnencryptedRegex,
                 EncryptedRegex = selectors.EncryptedRegex,
+                UnencryptedCommentRegex = selectors.UnencryptedCommentRegex,
+                EncryptedCommentRegex = selectors.EncryptedCommentRegex,
                 MacOnlyEncrypted = selectors.MacOnlyEncrypted,
             };
             return EmitEncrypted(encrypted, metadata, format);
@@ -258,6 +262,18 @@ public static class Sops
         protected SopsSelectors Selectors { get; } = selectors;
         private readonly IncrementalHash _hash = CreateHash(selectors);
 
+        /// <summary>sops' commentsStack: per open mapping/list, the comments since its last value.</summary>
+        protected List<List<string>> Comments { get; } = [];
+
+        protected List<string> PushLevel()
+        {
+            var level = new List<string>();
+            Comments.Add(level);
+            return level;
+        }
+
+        protected void PopLevel() => Comments.RemoveAt(Comments.Count - 1);
+
         private static IncrementalHash CreateHash(SopsSelectors selectors)
         {
             var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
@@ -280,23 +296,29 @@ public static class Sops
         public SMap WalkMap(SMap map, List<string> path)
         {
             var result = new SMap();
-            var encryptComments = Selectors.ShouldEncrypt(path);
+            var level = PushLevel();
             foreach (var item in map.Items)
             {
                 if (item.Key is null)
                 {
                     var text = ((SComment)item.Value).Text;
-                    result.AddComment(encryptComments && text.Length > 0
-                        ? SopsCipher.Encrypt(Encoding.UTF8.GetBytes(text), "comment", DataKey, Aad(path))
-                        : text);
+                    level.Add(text);
+                    result.AddComment(EncryptComment(text, path));
                     continue;
                 }
                 path.Add(item.Key);
                 result.Add(item.Key, WalkValue(item.Value, path));
                 path.RemoveAt(path.Count - 1);
+                level.Clear();
             }
+            PopLevel();
             return result;
         }
+
+        private string EncryptComment(string text, List<string> path) =>
+            text.Length > 0 && Selectors.ShouldEncrypt(path, Comments, isComment: true)
+                ? SopsCipher.Encrypt(Encoding.UTF8.GetBytes(text), "comment", DataKey, Aad(path))
+                : text;
 
         private SNode WalkValue(SNode node, List<string> path)
         {
@@ -306,21 +328,24 @@ public static class Sops
                     return WalkMap(m, path);
                 case SList l:
                     var list = new SList();
-                    var encryptComments = Selectors.ShouldEncrypt(path);
+                    var level = PushLevel();
                     foreach (var item in l.Items)
                     {
                         if (item is SComment c)
-                            list.Items.Add(new SComment(encryptComments && c.Text.Length > 0
-                                ? SopsCipher.Encrypt(Encoding.UTF8.GetBytes(c.Text), "comment", DataKey, Aad(path))
-                                : c.Text));
-                        else
-                            list.Items.Add(WalkValue(item, path));
+                        {
+                            level.Add(c.Text);
+                            list.Items.Add(new SComment(EncryptComment(c.Text, path)));
+                            continue;
+                        }
+                        list.Items.Add(WalkValue(item, path));
+                        level.Clear();
                     }
+                    PopLevel();
                     return list;
                 case SScalar { Kind: ScalarKind.Null } s:
                     return s;
                 case SScalar s:
-                    var encrypted = Selectors.ShouldEncrypt(path);
+                    var encrypted = Selectors.ShouldEncrypt(path, Comments, isComment: false);
                     var bytes = s.ToBytes();
                     Hash(encrypted, bytes);
                     if (!encrypted || (s.Kind == ScalarKind.Str && bytes.Length == 0))
@@ -338,18 +363,22 @@ public static class Sops
 
         public void WalkMap(SMap map, List<string> path)
         {
-            var decryptComments = Selectors.ShouldEncrypt(path);
+            var level = PushLevel();
             foreach (var item in map.Items)
             {
                 if (item.Key is null)
                 {
-                    if (decryptComments) DecryptComment((SComment)item.Value, path);
+                    var comment = (SComment)item.Value;
+                    level.Add(comment.Text);
+                    DecryptComment(comment, path);
                     continue;
                 }
                 path.Add(item.Key);
                 item.Value = WalkValue(item.Value, path);
                 path.RemoveAt(path.Count - 1);
+                level.Clear();
             }
+            PopLevel();
         }
 
         /// <summary>
@@ -360,7 +389,7 @@ public static class Sops
         private void DecryptComment(SComment comment, List<string> path)
         {
             var text = comment.Text.Trim();
-            if (!SopsCipher.LooksEncrypted(text)) return;
+            if (!SopsCipher.LooksEncrypted(text) || !Selectors.ShouldEncrypt(path, Comments, isComment: true)) return;
             for (var depth = path.Count; depth >= 0; depth--)
             {
                 try
@@ -384,23 +413,24 @@ public static class Sops
                     WalkMap(m, path);
                     return m;
                 case SList l:
-                    var decryptComments = Selectors.ShouldEncrypt(path);
+                    var level = PushLevel();
                     for (var i = 0; i < l.Items.Count; i++)
                     {
                         if (l.Items[i] is SComment c)
                         {
-                            if (decryptComments) DecryptComment(c, path);
+                            level.Add(c.Text);
+                            DecryptComment(c, path);
+                            continue;
                         }
-                        else
-                        {
-                            l.Items[i] = WalkValue(l.Items[i], path);
-                        }
+                        l.Items[i] = WalkValue(l.Items[i], path);
+                        level.Clear();
                     }
+                    PopLevel();
                     return l;
                 case SScalar { Kind: ScalarKind.Null } s:
                     return s;
                 case SScalar s:
-                    var encrypted = Selectors.ShouldEncrypt(path);
+                    var encrypted = Selectors.ShouldEncrypt(path, Comments, isComment: false);
                     if (!encrypted || (s.Kind == ScalarKind.Str && s.Text.Length == 0))
                     {
                         Hash(encrypted, s.ToBytes());

@@ -12,6 +12,8 @@ public sealed record SopsCreationRule
     public string? EncryptedSuffix { get; init; }
     public string? UnencryptedRegex { get; init; }
     public string? EncryptedRegex { get; init; }
+    public string? UnencryptedCommentRegex { get; init; }
+    public string? EncryptedCommentRegex { get; init; }
     public bool MacOnlyEncrypted { get; init; }
 
     /// <summary>Encrypt options for this rule (age recipients and selectors).</summary>
@@ -22,6 +24,8 @@ public sealed record SopsCreationRule
         EncryptedSuffix = EncryptedSuffix,
         UnencryptedRegex = UnencryptedRegex,
         EncryptedRegex = EncryptedRegex,
+        UnencryptedCommentRegex = UnencryptedCommentRegex,
+        EncryptedCommentRegex = EncryptedCommentRegex,
         MacOnlyEncrypted = MacOnlyEncrypted,
     };
 }
@@ -61,6 +65,8 @@ public sealed class SopsCreationRules
                 EncryptedSuffix = Str(m, "encrypted_suffix"),
                 UnencryptedRegex = Str(m, "unencrypted_regex"),
                 EncryptedRegex = Str(m, "encrypted_regex"),
+                UnencryptedCommentRegex = Str(m, "unencrypted_comment_regex"),
+                EncryptedCommentRegex = Str(m, "encrypted_comment_regex"),
                 MacOnlyEncrypted = m.Get("mac_only_encrypted") is SScalar { Kind: ScalarKind.Bool, BoolValue: true },
             };
             if (rule.PathRegex is not null) _ = MakeRegex(rule.PathRegex);

@@ -59,9 +59,25 @@ internal static class SopsIniStore
             }
             return section;
         }
-        foreach (var raw in text.Split('\n'))
+        var rawLines = text.Split('\n');
+        for (var n = 0; n < rawLines.Length; n++)
         {
-            var line = raw.TrimEnd('\r').Trim();
+            var line = rawLines[n].TrimEnd('\r').Trim();
+            // A """ value may span lines.
+            var eqAt = line.IndexOf('=');
+            var valuePart = eqAt < 0 ? "" : line[(eqAt + 1)..].TrimStart();
+            if (line.Length > 0 && line[0] is not (';' or '#' or '[') && valuePart.StartsWith("\"\"\"", StringComparison.Ordinal)
+                && (valuePart.Length < 6 || !valuePart.EndsWith("\"\"\"", StringComparison.Ordinal)))
+            {
+                var sbv = new StringBuilder(line);
+                while (++n < rawLines.Length)
+                {
+                    var next = rawLines[n].TrimEnd('\r');
+                    sbv.Append('\n').Append(next);
+                    if (next.TrimEnd().EndsWith("\"\"\"", StringComparison.Ordinal)) break;
+                }
+                line = sbv.ToString().TrimEnd();
+            }
             if (line.Length == 0) continue;
             if (line[0] is ';' or '#')
             {

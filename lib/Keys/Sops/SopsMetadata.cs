@@ -20,10 +20,10 @@ public sealed class SopsMetadata
     public string? EncryptedRegex { get; init; }
     public bool MacOnlyEncrypted { get; init; }
 
-    internal SopsSelectors Selectors =>
-        UnencryptedSuffix is null && EncryptedSuffix is null && UnencryptedRegex is null && EncryptedRegex is null
-            ? new(SopsEncryptOptions.DefaultUnencryptedSuffix, null, null, null, MacOnlyEncrypted)
-            : new(UnencryptedSuffix, EncryptedSuffix, UnencryptedRegex, EncryptedRegex, MacOnlyEncrypted);
+    public string? UnencryptedCommentRegex { get; init; }
+    public string? EncryptedCommentRegex { get; init; }
+
+    internal SopsSelectors Selectors => SopsSelectors.Create(UnencryptedSuffix, EncryptedSuffix, UnencryptedRegex, EncryptedRegex, UnencryptedCommentRegex, EncryptedCommentRegex, MacOnlyEncrypted);
 
     /// <summary>Go RFC3339 (no fraction) of <see cref="LastModified"/>: the AAD of the MAC.</summary>
     internal string MacAad => FormatRfc3339(ParseTime(LastModified));
@@ -84,12 +84,6 @@ public sealed class SopsMetadata
                 if (item is SMap entry && entry.Get("fp") is SScalar fp)
                     pgp.Add(fp.Text);
         var hasOther = OtherKeySources.Any(k => m.Get(k) is SList { Items.Count: > 0 });
-        var selectors = new[] { "unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex" }
-            .Count(k => !string.IsNullOrEmpty(Str(k)));
-        if (selectors > 1)
-            throw new SopsException("sops metadata has more than one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex");
-        if (!string.IsNullOrEmpty(Str("unencrypted_comment_regex")) || !string.IsNullOrEmpty(Str("encrypted_comment_regex")))
-            throw new SopsException("sops comment regex selectors are not supported");
         var lastModified = m.Get("lastmodified") is SScalar lm ? lm.Text : throw new SopsException("sops metadata has no lastmodified");
         var macOnly = m.Get("mac_only_encrypted") switch
         {
@@ -109,9 +103,12 @@ public sealed class SopsMetadata
             EncryptedSuffix = NullIfEmpty(Str("encrypted_suffix")),
             UnencryptedRegex = NullIfEmpty(Str("unencrypted_regex")),
             EncryptedRegex = NullIfEmpty(Str("encrypted_regex")),
+            UnencryptedCommentRegex = NullIfEmpty(Str("unencrypted_comment_regex")),
+            EncryptedCommentRegex = NullIfEmpty(Str("encrypted_comment_regex")),
             MacOnlyEncrypted = macOnly,
         };
         _ = md.MacAad; // validate lastmodified early
+        _ = md.Selectors; // validate selectors early (at most one, regexes compile)
         return md;
     }
 
@@ -144,11 +141,13 @@ public sealed class SopsMetadata
             }
             m.Add("age", list);
         }
+        if (EncryptedCommentRegex is not null) m.Add("encrypted_comment_regex", SScalar.Str(EncryptedCommentRegex));
         if (EncryptedRegex is not null) m.Add("encrypted_regex", SScalar.Str(EncryptedRegex));
         if (EncryptedSuffix is not null) m.Add("encrypted_suffix", SScalar.Str(EncryptedSuffix));
         m.Add("lastmodified", SScalar.Str(LastModified));
         if (Mac is not null) m.Add("mac", SScalar.Str(Mac));
         if (MacOnlyEncrypted) m.Add("mac_only_encrypted", SScalar.Bool(true));
+        if (UnencryptedCommentRegex is not null) m.Add("unencrypted_comment_regex", SScalar.Str(UnencryptedCommentRegex));
         if (UnencryptedRegex is not null) m.Add("unencrypted_regex", SScalar.Str(UnencryptedRegex));
         if (UnencryptedSuffix is not null) m.Add("unencrypted_suffix", SScalar.Str(UnencryptedSuffix));
         m.Add("version", SScalar.Str(Version));

@@ -12,7 +12,8 @@ internal static partial class SopsYamlScalars
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex FloatPattern();
 
-    [GeneratedRegex(@"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[ \t]*(Z|[-+]\d{1,2}(?::?\d{2})?))?)?$", RegexOptions.CultureInvariant)]
+    // go-yaml v3 timestamp layouts: 2006-1-2T15:4:5.999999999Z07:00 (T or t), 2006-1-2 15:4:5.999999999, 2006-1-2.
+    [GeneratedRegex(@"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$", RegexOptions.CultureInvariant)]
     private static partial Regex TimestampPattern();
 
     public static SScalar ResolvePlain(string s)
@@ -51,12 +52,19 @@ internal static partial class SopsYamlScalars
         value = 0;
         var neg = s.StartsWith('-');
         var body = s.TrimStart('-', '+').Replace("_", "");
-        if (body.Length < 3 || body[0] != '0') return false;
-        int radix = body[1] switch { 'x' => 16, 'o' => 8, 'b' => 2, _ => 0 };
-        if (radix == 0) return false;
+        if (body.Length < 2 || body[0] != '0') return false;
+        // Go strconv.ParseInt(s, 0, 64): 0x/0o/0b prefixes and a leading 0 for octal.
+        int radix = char.ToLowerInvariant(body[1]) switch { 'x' => 16, 'o' => 8, 'b' => 2, _ => 0 };
+        var digits = radix == 0 ? body[1..] : body[2..];
+        if (radix == 0)
+        {
+            if (!digits.All(ch => ch is >= '0' and <= '7')) return false;
+            radix = 8;
+        }
+        if (digits.Length == 0 || !digits.All(Uri.IsHexDigit)) return false;
         try
         {
-            value = Convert.ToInt64(body[2..], radix);
+            value = Convert.ToInt64(digits, radix);
             if (neg) value = -value;
             return true;
         }
@@ -80,20 +88,18 @@ internal static partial class SopsYamlScalars
             int h = 0, mi = 0, se = 0;
             string frac = "";
             var offset = TimeSpan.Zero;
-            if (m.Groups[4].Success)
+            var g = m.Groups[4].Success ? 4 : m.Groups[9].Success ? 9 : 0;
+            if (g != 0)
             {
-                h = int.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture);
-                mi = int.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture);
-                se = int.Parse(m.Groups[6].Value, CultureInfo.InvariantCulture);
-                frac = m.Groups[7].Success ? m.Groups[7].Value : "";
-                if (m.Groups[8].Success && m.Groups[8].Value != "Z")
+                h = int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+                mi = int.Parse(m.Groups[g + 1].Value, CultureInfo.InvariantCulture);
+                se = int.Parse(m.Groups[g + 2].Value, CultureInfo.InvariantCulture);
+                frac = m.Groups[g + 3].Success ? m.Groups[g + 3].Value : "";
+                if (g == 4 && m.Groups[8].Value != "Z")
                 {
                     var z = m.Groups[8].Value;
                     var sign = z[0] == '-' ? -1 : 1;
-                    var digits = z[1..].Replace(":", "");
-                    var oh = digits.Length <= 2 ? int.Parse(digits, CultureInfo.InvariantCulture) : int.Parse(digits[..^2], CultureInfo.InvariantCulture);
-                    var om = digits.Length <= 2 ? 0 : int.Parse(digits[^2..], CultureInfo.InvariantCulture);
-                    offset = new TimeSpan(sign * oh, sign * om, 0);
+                    offset = new TimeSpan(sign * int.Parse(z[1..3], CultureInfo.InvariantCulture), sign * int.Parse(z[4..6], CultureInfo.InvariantCulture), 0);
                 }
             }
             _ = new DateTimeOffset(Y, M, D, h, mi, se, offset); // validates
@@ -117,12 +123,16 @@ internal static partial class SopsYamlScalars
         if ("-?:,[]{}#&*!|>'\"%@`".Contains(s[0])) return false;
         if (s.StartsWith("---", StringComparison.Ordinal) || s.StartsWith("...", StringComparison.Ordinal)) return false;
         if (s.Contains(": ", StringComparison.Ordinal) || s.Contains(" #", StringComparison.Ordinal) || s.EndsWith(':')) return false;
+        // Legal in plain scalars, but some parsers (YamlDotNet in keys) take them for alias/anchor/tag starts.
+        if (s.Contains(" *", StringComparison.Ordinal) || s.Contains(" &", StringComparison.Ordinal) || s.Contains(" !", StringComparison.Ordinal)) return false;
         foreach (var ch in s)
         {
             if (ch < 0x20 || ch == 0x7F || ch is '\u0085' or '\u2028' or '\u2029' or '\uFEFF' || char.IsSurrogate(ch) || (ch >= 0x80 && ch <= 0x9F))
                 return false;
         }
         if (ResolvePlain(s).Kind != ScalarKind.Str) return false;
+        // YAML 1.1 sexagesimal numbers (12:30:00) and similar: quote for readers other than go-yaml v3.
+        if ((char.IsAsciiDigit(s[0]) || s[0] is '+' or '-' or '.') && s.Contains(':')) return false;
         // YAML 1.1 booleans: keep them quoted so other readers do not turn them into bools.
         return s.ToLowerInvariant() is not ("y" or "n" or "yes" or "no" or "on" or "off" or "<<" or "=");
     }

@@ -27,15 +27,10 @@ internal static class SopsYamlStore
         }
         catch (YamlException e)
         {
-            throw new SopsException($"invalid YAML at line {e.Start.Line}: {FirstLine(e.Message)}");
+            // The parser's message may quote document text, which can be a secret: position only.
+            throw new SopsException($"invalid YAML at line {e.Start.Line}, column {e.Start.Column}");
         }
         return new Loader(events, text).LoadDocuments();
-    }
-
-    private static string FirstLine(string s)
-    {
-        var i = s.IndexOfAny(['\r', '\n']);
-        return i < 0 ? s : s[..i];
     }
 
     private sealed class Loader(List<ParsingEvent> events, string text)

@@ -183,6 +183,44 @@ public partial class SopsWriteTests : IDisposable
         Assert.Equal(f.MacPlaintext, SopsApi.DecryptTree(again, format, keys).Mac);
     }
 
+    /// <summary>Replace what legitimately differs (ciphertexts, times, key sources) and compare the rest.</summary>
+    private static string Shape(string text, SopsFormat format)
+    {
+        var lines = new List<string>();
+        var skipping = false;
+        foreach (var line in text.Split('\n'))
+        {
+            if (format == SopsFormat.Yaml)
+            {
+                if (line is "    age:" or "    pgp:") { skipping = true; continue; }
+                if (skipping && (line.Length == 0 || line.StartsWith("     ", StringComparison.Ordinal))) continue;
+            }
+            else
+            {
+                if (line is "\t\t\"age\": [" or "\t\t\"pgp\": [") { skipping = true; continue; }
+                if (skipping) { if (line == "\t\t],") skipping = false; continue; }
+            }
+            skipping = false;
+            lines.Add(line);
+        }
+        var shaped = string.Join('\n', lines);
+        shaped = Regex.Replace(shaped, @"ENC\[AES256_GCM,[^\]]*\]", "ENC");
+        shaped = Regex.Replace(shaped, @"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "TIME");
+        return Regex.Replace(shaped, @"3\.13\.\d", "3.13.x");
+    }
+
+    [Theory]
+    [InlineData("functional-tests/res/format.enc.yaml", SopsFormat.Yaml)]
+    [InlineData("functional-tests/res/format.enc.json", SopsFormat.Json)]
+    public void OutputHasTheSameShapeAsASops313File(string path, SopsFormat format)
+    {
+        var f = SopsFixtures.Get("getsops-sops-HEAD", path);
+        var real = File.ReadAllBytes(f.FullPath);
+        var plain = SopsApi.Decrypt(real, format, new KnownDataKeyService(f.DataKey));
+        var ours = SopsApi.Encrypt(plain, format, new SopsEncryptOptions { AgeRecipients = ["r1"] }, new FakeKeyService("r1"), _clock);
+        Assert.Equal(Shape(Encoding.UTF8.GetString(real), format), Shape(Encoding.UTF8.GetString(ours), format));
+    }
+
     [Fact]
     public void RotateChangesDataKeyAndRecipients()
     {
@@ -294,6 +332,33 @@ public partial class SopsWriteTests : IDisposable
     }
 
     [Fact]
+    public void EncryptedCommentRegexEncryptsOnlyWhatFollowsTheMarker()
+    {
+        var keys = new FakeKeyService("r1");
+        var plain = "a: clear\n# sops:enc\nb: secret\nc: after\n# sops:enc\nnested:\n    p: one\n    q: two\n"u8.ToArray();
+        var file = SopsApi.Encrypt(plain, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"], EncryptedCommentRegex = "sops:enc" }, keys, _clock);
+        var text = Encoding.UTF8.GetString(file);
+        Assert.Contains("a: clear\n# sops:enc\nb: ENC[", text);
+        Assert.Contains("\nc: after\n# sops:enc\nnested:\n    p: ENC[", text);
+        Assert.Contains("\n    q: ENC[", text);
+        Assert.Contains("    encrypted_comment_regex: sops:enc\n", text);
+        Assert.DoesNotContain("unencrypted_suffix", text);
+        Assert.Equal(plain, SopsApi.Decrypt(file, SopsFormat.Yaml, keys));
+    }
+
+    [Fact]
+    public void UnencryptedCommentRegexLeavesWhatFollowsTheMarkerClear()
+    {
+        var keys = new FakeKeyService("r1");
+        var plain = "# sops:noenc\na: clear\nb: secret\n"u8.ToArray();
+        var file = SopsApi.Encrypt(plain, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"], UnencryptedCommentRegex = "sops:noenc" }, keys, _clock);
+        var text = Encoding.UTF8.GetString(file);
+        Assert.StartsWith("# sops:noenc\na: clear\nb: ENC[", text);
+        Assert.Equal(plain, SopsApi.Decrypt(file, SopsFormat.Yaml, keys));
+        Assert.Throws<SopsMacMismatchException>(() => SopsApi.Decrypt(Encoding.UTF8.GetBytes(text.Replace("a: clear", "a: cleaR")), SopsFormat.Yaml, keys));
+    }
+
+    [Fact]
     public void EncryptRefusesAlreadyEncryptedReadOnlyFormatsAndNoRecipients()
     {
         var keys = new FakeKeyService("r1");
@@ -320,6 +385,39 @@ public partial class SopsWriteTests : IDisposable
         var shamir = grouped.Replace("    key_groups:\n", "    shamir_threshold: 2\n    key_groups:\n        - age: []\n");
         var ex = Assert.Throws<SopsException>(() => SopsApi.Decrypt(Encoding.UTF8.GetBytes(shamir), SopsFormat.Yaml, keys));
         Assert.Contains("Shamir", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("a: hunter2secret\n  b: [hunter2secret", SopsFormat.Yaml)]
+    [InlineData("{\"a\": \"hunter2secret\" x}", SopsFormat.Json)]
+    public void ParseErrorsDoNotQuoteTheDocument(string text, SopsFormat format)
+    {
+        var ex = Assert.Throws<SopsException>(() => SopsApi.Encrypt(Encoding.UTF8.GetBytes(text), format, new SopsEncryptOptions { AgeRecipients = ["r1"] }, new FakeKeyService("r1"), _clock));
+        Assert.DoesNotContain("hunter2", ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
+    public void ArbitraryClearStringsAndKeysRoundTripThroughYaml()
+    {
+        var random = new Random(20260522);
+        const string alphabet = "aZ09 :#-?,[]{}&*!|>'\"%@`\\\t\n\r.~_=+<>/éß\u2028\u0085\u00a0\u0001\u007f";
+        var keys = new FakeKeyService("r1");
+        for (var round = 0; round < 50; round++)
+        {
+            var values = new Dictionary<string, string>();
+            for (var i = 0; i < 20; i++)
+            {
+                var chars = Enumerable.Range(0, random.Next(0, 12)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray();
+                values[$"k{i}{new string(chars).Replace("\r", "")}_unencrypted"] = new string(chars);
+            }
+            values["true"] = "yes";
+            values["null_unencrypted"] = "null";
+            var file = SopsApi.EncryptDictionary(values, SopsFormat.Yaml, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock);
+            Assert.Equal(values, SopsApi.DecryptToDictionary(file, SopsFormat.Yaml, keys));
+            var json = SopsApi.EncryptDictionary(values, SopsFormat.Json, new SopsEncryptOptions { AgeRecipients = ["r1"] }, keys, _clock);
+            Assert.Equal(values, SopsApi.DecryptToDictionary(json, SopsFormat.Json, keys));
+        }
     }
 
     [Fact]
@@ -423,6 +521,8 @@ public partial class SopsWriteTests : IDisposable
     [InlineData("- x", "\"- x\"")]
     [InlineData("tab\there", "\"tab\\there\"")]
     [InlineData("2024-01-01", "\"2024-01-01\"")]
+    [InlineData("12:30:00", "\"12:30:00\"")]
+    [InlineData("a *b", "\"a *b\"")]
     [InlineData("ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]", "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]")]
     public void YamlStringsAreQuotedWhenAPlainScalarWouldChangeMeaning(string value, string expected) =>
         Assert.Equal(expected, SopsYamlStore.QuoteScalar(value));

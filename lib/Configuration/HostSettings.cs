@@ -10,6 +10,7 @@ public sealed class HostSettings
     public PathSettings Paths { get; set; } = new();
     public PostgresSettings Postgres { get; set; } = new();
     public RedisSettings Redis { get; set; } = new();
+    public Stores.Minio.MinioSettings Minio { get; set; } = new();
     public Stores.Qdrant.QdrantSettings Qdrant { get; set; } = new();
     public RegistrySettings Registry { get; set; } = new();
     public KeySettings Keys { get; set; } = new();

@@ -71,7 +71,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         Assert.False(result["resumed"]!.GetValue<bool>());
         Assert.True(ring.LoadSecrets(Tenant).HasSameValuesAs(before));
         Assert.Equal(oldKey, Assert.Single(ring.ArchivedKeys(Tenant)).PublicKey);
-        var evidence = JsonNode.Parse(File.ReadAllText(outcome["evidence"]!.GetValue<string>()))!.ToJsonString();
+        var evidence = EvidenceText(outcome);
         foreach (var step in new[] { "§7.2 1. generate the new key", "§7.2 3. rotate", "§7.2 5. archive the old key", "§7.2 6. promote", "§7.2 8. complete" })
             Assert.Contains(step, evidence);
         Assert.Contains("no registry configured", evidence);
@@ -204,9 +204,17 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         Assert.True(File.Exists(archived[1].Path));
         var outcome = JsonNode.Parse(run.StandardOutput)!;
         Assert.Equal(archived[0].FileName, outcome["result"]!["purged"]![0]!.GetValue<string>());
-        var evidence = File.ReadAllText(outcome["evidence"]!.GetValue<string>());
+        var evidence = EvidenceText(outcome);
         Assert.Contains("archived_key_purged " + archived[0].FileName, evidence);
         Assert.Equal(["key.age"], ring.KeysThatDecryptSecrets(Tenant));
+    }
+
+    /// <summary>The run record inside the evidence's DSSE envelope (base64 payload), as text.</summary>
+    private static string EvidenceText(JsonNode outcome)
+    {
+        var envelope = JsonNode.Parse(File.ReadAllText(outcome["evidence"]!.GetValue<string>()))!;
+        var payload = Convert.FromBase64String(envelope["payload"]!.GetValue<string>());
+        return JsonNode.Parse(payload)!.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     private static string KeyRecipient(string keyFile) => AgeCliKeyService.PublicKeyOf(keyFile)[0];

@@ -55,6 +55,15 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
     }
 
     [Fact]
+    public void TheRepositoryLockFilePinsTheKeyRunbooksAsTheyAre()
+    {
+        var catalog = new RunbookHost.Runbooks.RunbookCatalog(Path.Combine(TenantKeyRingTests.RepositoryRoot(), "runbooks"));
+
+        foreach (var name in new[] { "rotate-keys", "purge-archived-keys" })
+            Assert.Null(catalog.ReadLock().Problem(catalog.Find(name)));
+    }
+
+    [Fact]
     public async Task TheRotateKeysRunbookRotatesTheKeyAndRecordsEveryStepInVerifiableEvidence()
     {
         using var host = await NewHostAsync();

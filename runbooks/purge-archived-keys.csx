@@ -4,10 +4,8 @@
 // @param    retention-days  type=int  Days an archived key is kept (default: Keys.ArchiveRetentionDays, 90)
 using RunbookHost.Keys.KeyRing;
 
-// Interim wiring: key ring and registry from RUNBOOKHOST_* variables until the engine exposes Keys/Settings.
-var keys = TenantKeyRing.FromEnvironment();
-var registry = KeyRingEnvironment.Registry();
-var retentionDays = Param("retention-days") is { Length: > 0 } given ? int.Parse(given) : KeyRingEnvironment.ArchiveRetentionDays;
+var keys = Keys;
+var retentionDays = Param("retention-days") is { Length: > 0 } given ? int.Parse(given) : Settings.Keys.ArchiveRetentionDays;
 
 var due = await Step($"§7.3 list archived keys archived {retentionDays} or more days ago",
     () => Task.FromResult(keys.ArchivedKeysDueForPurge(Tenant, retentionDays)));
@@ -29,10 +27,7 @@ foreach (var key in due)
         var gone = !System.IO.File.Exists(key.Path);
         Check("keys", $"archived_key_purged {key.FileName}", gone ? "PASS" : "FAIL: the file is still there", gone);
     }
-    if (registry is null)
-        Skip($"§8.3 mark {key.FileName} PURGED in the registry", "no registry configured");
-    else
-        await Step($"§8.3 mark {key.FileName} PURGED in the registry", KeyRegistryOperations.MarkPurged(registry, Tenant, key, Now));
+    await Step($"§8.3 mark {key.FileName} PURGED in the registry", Registry.MarkPurged(Tenant, key));
 }
 
 return new { retention_days = retentionDays, purged = due.Where(k => !System.IO.File.Exists(k.Path)).Select(k => k.FileName).ToList() };

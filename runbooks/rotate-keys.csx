@@ -7,11 +7,10 @@ using RunbookHost.Keys.KeyRing;
 // Every step below first looks at the tenant's key files and finishes whatever an interrupted earlier
 // run left half done, so running this runbook again after a crash completes the same rotation once.
 // At every moment some key file on disk decrypts the secrets (docs/keys.md, "Crash safety").
+// No step registers an undo: a failed rotation is completed by a re-run, never rolled back.
 
-// Interim wiring: key ring and registry from RUNBOOKHOST_* variables until the engine exposes Keys/Settings.
-var keys = TenantKeyRing.FromEnvironment();
-var registry = KeyRingEnvironment.Registry();
-var rotation = keys.Rotation(Tenant, Param("reason"));
+var rotation = Keys.Rotation(Tenant, Param("reason"));
+TenantSecrets Secrets() => Keys.LoadSecrets(Tenant);
 
 await Step("§7.2 0. record the rotation in progress (or resume an unfinished one)", rotation.Begin());
 await Step("§7.2 1. generate the new key as key-new.age", rotation.GenerateNewKey());
@@ -20,28 +19,30 @@ await Step("§7.2 3. rotate: new data key, recipient old -> new" + (rotation.IsE
 await Step("§7.2 4. verify: the new key decrypts the secrets, the old one does not", rotation.VerifyNewKeyDecrypts());
 await Step("§7.2 5. archive the old key (kept for backup recovery, §7.3)", rotation.ArchiveOldKey());
 await Step("§7.2 6. promote the new key to key.age and key.pub", rotation.PromoteNewKey());
-
-if (rotation.IsEmergency)
-    Skip("§7.4 apply the regenerated credentials to the stores", "this runbook version has no store steps yet: run the stores' credential steps next");
-
-if (registry is null)
-    Skip("§7.2 7. record the new key in the registry and audit KEY_ROTATED", "no registry configured");
-else
-    await Step("§7.2 7. record the new key in the registry and audit KEY_ROTATED", rotation.RecordInRegistry(registry, KeyRingEnvironment.RotationDays));
-
+await Step("§7.2 7. record the new key in the registry and audit KEY_ROTATED", Registry.RecordKeyRotation(rotation));
 await Step("§7.2 8. complete the rotation", rotation.Complete());
+
+// §7.4: an emergency also replaces every store credential. The secrets file already holds the new
+// ones (step 3); these steps make the stores accept them and refuse the old ones.
+if (rotation.IsEmergency)
+{
+    await Step("§7.4 MinIO: the tenant user's new secret key", Minio.RotateSecret(Tenant, () => Secrets().MinioSecretKey));
+    await Step("§7.4 PostgreSQL: the tenant role's new password", Postgres.ChangePassword(Tenant, () => Secrets().PostgresPassword));
+    await Step("§7.4 Qdrant: revoke every tenant token, issue a new one into the secrets file", Qdrant.IssueToken(Tenant, revokeExisting: true));
+    await Step("§7.4 Redis: the tenant ACL user's new password", Redis.ChangePassword(Tenant, () => Secrets().RedisPassword));
+}
 
 foreach (var note in rotation.Notes)
     Log.Information("{Note}", note);
 
 if (!DryRun)
 {
-    var decrypting = keys.KeysThatDecryptSecrets(Tenant);
+    var decrypting = Keys.KeysThatDecryptSecrets(Tenant);
     var activeDecrypts = decrypting.Contains("key.age");
     Check("keys", "secrets_decrypt_with_active_key", activeDecrypts ? "PASS" : "FAIL: key.age does not decrypt the secrets", activeDecrypts);
     var oldRevoked = !decrypting.Contains(rotation.ArchivedKeyFile ?? "");
     Check("keys", "old_key_no_longer_decrypts", oldRevoked ? "PASS" : "FAIL: the archived old key still decrypts the secrets", oldRevoked);
-    var archived = keys.ArchivedKeys(Tenant).Any(a => a.PublicKey == rotation.OldPublicKey);
+    var archived = Keys.ArchivedKeys(Tenant).Any(a => a.PublicKey == rotation.OldPublicKey);
     Check("keys", "old_key_archived", archived ? $"PASS: {rotation.ArchivedKeyFile}" : "FAIL: the old key is not archived", archived);
 }
 

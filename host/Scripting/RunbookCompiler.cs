@@ -24,7 +24,7 @@ internal static class RunbookCompiler
             .WithMetadataResolver(new RefusingMetadataResolver())
             .WithReferences(ReferencedAssemblies())
             .WithImports("System", "System.Linq", "System.Threading.Tasks", "System.Collections.Generic",
-                "RunbookHost", "RunbookHost.Runbooks", "RunbookHost.Tenants")
+                "RunbookHost", "RunbookHost.Runbooks", "RunbookHost.Runbooks.Steps", "RunbookHost.Tenants")
             .WithOptimizationLevel(OptimizationLevel.Release)
             .WithEmitDebugInformation(true)
             .WithAllowUnsafe(false);

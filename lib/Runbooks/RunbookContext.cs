@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RunbookHost.Configuration;
 using RunbookHost.Evidence;
+using RunbookHost.Keys.KeyRing;
 using RunbookHost.Runbooks.Steps;
 using RunbookHost.Tenants;
 using Serilog;
@@ -45,6 +46,12 @@ public class RunbookContext
 
     /// <summary>The validated configuration (paths, store settings, key rotation and retention days).</summary>
     public HostSettings Settings => services.Settings;
+    /// <summary>The tenant key ring: age keys, SOPS secrets, rotation, archive (spec §6-§8).</summary>
+    public TenantKeyRing Keys => services.Keys;
+    /// <summary>MinIO steps (spec §2).</summary>
+    public MinioSteps Minio => services.Minio;
+    /// <summary>Qdrant steps (spec §4).</summary>
+    public QdrantSteps Qdrant => services.Qdrant;
     /// <summary>PostgreSQL steps (spec §3).</summary>
     public PostgresSteps Postgres => services.Postgres;
     /// <summary>Redis steps (spec §5).</summary>

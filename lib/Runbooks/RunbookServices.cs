@@ -1,4 +1,5 @@
 using RunbookHost.Configuration;
+using RunbookHost.Keys.KeyRing;
 using RunbookHost.Runbooks.Steps;
 
 namespace RunbookHost.Runbooks;
@@ -7,6 +8,9 @@ namespace RunbookHost.Runbooks;
 public sealed class RunbookServices
 {
     public required HostSettings Settings { get; init; }
+    public required TenantKeyRing Keys { get; init; }
+    public required MinioSteps Minio { get; init; }
+    public required QdrantSteps Qdrant { get; init; }
     public required PostgresSteps Postgres { get; init; }
     public required RedisSteps Redis { get; init; }
     public required RegistrySteps Registry { get; init; }

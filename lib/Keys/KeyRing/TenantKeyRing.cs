@@ -27,9 +27,6 @@ public sealed class TenantKeyRing
     public string SecretsRoot { get; }
     public TimeProvider Clock { get; }
 
-    /// <summary>Interim: the key ring at <c>RUNBOOKHOST_Paths__Secrets</c> (default <c>./.secrets</c>), until the engine exposes <c>Keys</c>.</summary>
-    public static TenantKeyRing FromEnvironment(TimeProvider? clock = null) => new(KeyRingEnvironment.SecretsPath, clock);
-
     public TenantKeyFiles Files(TenantId tenant) => new(SecretsRoot, tenant ?? throw new ArgumentNullException(nameof(tenant)));
 
     // ------------------------------------------------------------------ reads

@@ -67,6 +67,17 @@ public sealed class TenantSecrets
     public TenantSecrets RegenerateCredentials() =>
         new(values.Select(kv => Generated.Contains(kv.Key) ? new KeyValuePair<string, string>(kv.Key, StorePasswords.Generate()) : kv).ToList());
 
+    /// <summary>A copy with one value replaced (or added), e.g. the Qdrant token issued for the tenant.</summary>
+    public TenantSecrets With(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        var copy = values.Where(kv => kv.Key != name).ToList();
+        var index = values.FindIndex(kv => kv.Key == name);
+        copy.Insert(index < 0 ? copy.Count : index, new KeyValuePair<string, string>(name, value));
+        return new TenantSecrets(copy);
+    }
+
     /// <summary>True when both hold the same keys with the same values (for checks; compares in constant time per value).</summary>
     public bool HasSameValuesAs(TenantSecrets other)
     {

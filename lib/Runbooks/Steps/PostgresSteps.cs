@@ -17,6 +17,11 @@ public sealed class PostgresSteps(PostgresTenantStore? store, string whyDisabled
             ct => store.ProvisionAsync(tenant, password(), ct),
             ct => store.DeprovisionAsync(tenant, ct));
 
+    /// <summary>§7.4 emergency rotation: the tenant's new password. No undo: a failed rotation is completed by a re-run, never by dropping the tenant.</summary>
+    public IRunbookOperation ChangePassword(TenantId tenant, Func<string> password) => store is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(store.PlanProvision(tenant, "***").Describe(), ct => store.ProvisionAsync(tenant, password(), ct));
+
     /// <summary>§3.4: DROP DATABASE … WITH (FORCE), then the role.</summary>
     public IRunbookOperation Deprovision(TenantId tenant) => store is null
         ? new SkippedOperation(whyDisabled)

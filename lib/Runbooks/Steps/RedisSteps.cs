@@ -17,6 +17,11 @@ public sealed class RedisSteps(RedisTenantStore? store, string whyDisabled)
             ct => store.ProvisionAsync(tenant, password(), ct),
             ct => store.DeprovisionAsync(tenant, ct));
 
+    /// <summary>§7.4 emergency rotation: the tenant's new password. No undo: a failed rotation is completed by a re-run, never by dropping the tenant.</summary>
+    public IRunbookOperation ChangePassword(TenantId tenant, Func<string> password) => store is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(store.PlanProvision(tenant, "***").Describe(), ct => store.ProvisionAsync(tenant, password(), ct));
+
     /// <summary>§5.4: ACL DELUSER (disconnects the tenant), then every key under the prefix, by SCAN + UNLINK.</summary>
     public IRunbookOperation Deprovision(TenantId tenant) => store is null
         ? new SkippedOperation(whyDisabled)

@@ -1,3 +1,4 @@
+using RunbookHost.Keys.KeyRing;
 using RunbookHost.Registry;
 using RunbookHost.Tenants;
 
@@ -31,18 +32,15 @@ public sealed class RegistrySteps(TenantRegistry? registry, string whyDisabled, 
                 await registry.RecordAuditAsync("TENANT_PROVISIONED", tenant, null, ct);
             });
 
-    /// <summary>§7.2 last step: the new public key, version + 1, previous key ARCHIVED, audit KEY_ROTATED.</summary>
-    public IRunbookOperation RecordKeyRotation(TenantId tenant, Func<string> agePublicKey, string reason) => registry is null
+    /// <summary>§7.2 step 7: the rotation's new public key, version + 1, previous key ARCHIVED, audit KEY_ROTATED.</summary>
+    public IRunbookOperation RecordKeyRotation(KeyRotation rotation) => registry is null
         ? new SkippedOperation(whyDisabled)
-        : new RunbookOperation(
-            [$"UPDATE tenants SET age_public_key = <new>, key_version = key_version + 1, key_rotated_at = now(), key_rotation_due_at = now() + {rotationDays} days",
-             "UPDATE tenant_key_history SET status = 'ARCHIVED' (previous key); INSERT the new key ACTIVE",
-             $"INSERT INTO audit_events (event_type, details) VALUES ('KEY_ROTATED', reason = {reason})"],
-            async ct =>
-            {
-                var now = clock.GetUtcNow();
-                await registry.RecordKeyRotationAsync(tenant, agePublicKey(), reason, now, now.AddDays(rotationDays), ct);
-            });
+        : rotation.RecordInRegistry(registry, rotationDays);
+
+    /// <summary>§8.3: an archived key version PURGED.</summary>
+    public IRunbookOperation MarkPurged(TenantId tenant, ArchivedKey key) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : KeyRegistryOperations.MarkPurged(registry, tenant, key, clock.GetUtcNow());
 
     public IRunbookOperation SetStatus(TenantId tenant, TenantStatus status) => registry is null
         ? new SkippedOperation(whyDisabled)

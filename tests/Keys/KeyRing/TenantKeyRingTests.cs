@@ -255,16 +255,6 @@ public sealed class TenantKeyRingTests : IDisposable
         Assert.Throws<SopsException>(() => rules.RuleFor("tenants/Bad-Id/secrets.enc.yaml"));
     }
 
-    [Fact]
-    public void KeyRingFromEnvironmentReadsTheSecretsPathVariable()
-    {
-        // The host sets RUNBOOKHOST_Paths__Secrets for runbooks; without it the default is ./.secrets.
-        var expected = Environment.GetEnvironmentVariable("RUNBOOKHOST_Paths__Secrets") is { Length: > 0 } set
-            ? Path.GetFullPath(set) : Path.GetFullPath("./.secrets");
-
-        Assert.Equal(expected, TenantKeyRing.FromEnvironment().SecretsRoot);
-    }
-
     internal static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

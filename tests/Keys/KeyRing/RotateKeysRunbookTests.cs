@@ -83,7 +83,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         var evidence = EvidenceText(outcome);
         foreach (var step in new[] { "§7.2 1. generate the new key", "§7.2 3. rotate", "§7.2 5. archive the old key", "§7.2 6. promote", "§7.2 8. complete" })
             Assert.Contains(step, evidence);
-        Assert.Contains("no registry configured", evidence);
+        Assert.Contains("skipped: disabled: the registry lives on PostgreSQL", evidence);
         Assert.DoesNotContain(before.PostgresPassword, evidence);
         var verify = await host.Run("evidence", "verify", host.EvidenceDir);
         Assert.True(verify.ExitCode == 0, verify.StandardOutput + verify.StandardError);

@@ -17,6 +17,12 @@ public static class Program
                 .WithExample("run", "rotate-keys", "--tenant", "acme", "--param", "reason=scheduled");
             config.AddCommand<DoctorCommand>("doctor");
             config.AddCommand<TenantsCommand>("tenants");
+            config.AddBranch("secrets", secrets =>
+            {
+                secrets.SetDescription("SOPS files, natively (no sops binary needed)");
+                secrets.AddCommand<SecretsDecryptCommand>("decrypt");
+                secrets.AddCommand<SecretsEncryptCommand>("encrypt");
+            });
             config.AddBranch("age", age =>
             {
                 age.SetDescription("age keys and files, natively (no age binary needed)");
@@ -48,7 +54,7 @@ public static class Program
     private static int? Classify(Exception error) => error switch
     {
         UsageException or CommandAppException => ExitCodes.UsageError,
-        RunbookHost.Keys.Age.AgeException => ExitCodes.VerificationFailed,
+        RunbookHost.Keys.Age.AgeException or RunbookHost.Keys.Sops.SopsException => ExitCodes.VerificationFailed,
         RunbookHost.Tenants.TenantBusyException or RunbookHost.Registry.TenantLockUnavailableException => ExitCodes.RunbookFailed,
         OperationCanceledException => ExitCodes.RunbookFailed,
         _ => ExitCodes.RunbookFailed, // never a stack trace: the JSON log file has the details

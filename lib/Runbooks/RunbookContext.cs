@@ -17,6 +17,7 @@ public class RunbookContext
 {
     private readonly TimeProvider clock;
     private readonly List<(string Step, Func<CancellationToken, Task> Undo)> undo = [];
+    private int completedSteps;
 
     private readonly RunbookServices services;
 
@@ -148,6 +149,7 @@ public class RunbookContext
             throw new RunbookStepException(name, error);
         }
         Record.Steps.Add(new StepRecord(name, StepStatus.Succeeded, Elapsed(started)));
+        CrashTestHook.Reached($"step:{++completedSteps}");
     }
 
     private static double Elapsed(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);

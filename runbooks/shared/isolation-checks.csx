@@ -18,18 +18,18 @@ async Task VerifyIsolation(string section)
     var other = others.Count > 0 ? others[0] : null;
 
     await Step($"{section}.1 MinIO: only the tenant's bucket, with its own keys (§2.4)", async () =>
-        Record(await Minio.Verify(Tenant, () => secrets.MinioSecretKey, other, CancellationToken)));
+        RecordChecks(await Minio.Verify(Tenant, () => secrets.MinioSecretKey, other, CancellationToken)));
     await Step($"{section}.2 PostgreSQL: only the tenant's database, as its own user (§3.3)", async () =>
-        Record(await Postgres.Verify(Tenant, () => secrets.PostgresPassword, CancellationToken)));
+        RecordChecks(await Postgres.Verify(Tenant, () => secrets.PostgresPassword, CancellationToken)));
     await Step($"{section}.3 Qdrant: only the tenant's collection, with its own token (§4.3)", async () =>
-        Record(await Qdrant.Verify(Tenant, () => secrets.QdrantApiKey, others, CancellationToken)));
+        RecordChecks(await Qdrant.Verify(Tenant, () => secrets.QdrantApiKey, others, CancellationToken)));
     await Step($"{section}.4 Redis: only the tenant's key prefix, as its own ACL user (§5.3)", async () =>
-        Record(await Redis.Verify(Tenant, () => secrets.RedisPassword, CancellationToken)));
+        RecordChecks(await Redis.Verify(Tenant, () => secrets.RedisPassword, CancellationToken)));
     await Step($"{section}.5 Encryption: the secrets decrypt with the tenant's key only (§6)", async () =>
-        Record(await Task.FromResult(Keys.VerifyEncryption(Tenant, others))));
+        RecordChecks(await Task.FromResult(Keys.VerifyEncryption(Tenant, others))));
 }
 
-int Record(IEnumerable<RunbookHost.Evidence.CheckRecord> checks)
+int RecordChecks(IEnumerable<RunbookHost.Evidence.CheckRecord> checks)
 {
     var count = 0;
     foreach (var check in checks)

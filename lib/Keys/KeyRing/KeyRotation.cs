@@ -79,7 +79,7 @@ public sealed class KeyRotation
                 Journal = new RotationJournal(RequestedReason, current.Recipient.ToString(), ring.Clock.GetUtcNow());
                 Journal.Write(files.Journal);
             }
-            KeyRingTestHook.Reached("rotate:begin");
+            CrashTestHook.Reached("rotate:begin");
         });
 
     /// <summary>Step 1: create <c>key-new.age</c> (0600, create-only); a key-new.age left by a killed attempt is adopted.</summary>
@@ -107,7 +107,7 @@ public sealed class KeyRotation
                 NewPublicKey = identity.Recipient.ToString();
             }
             expectedNewKey = NewPublicKey;
-            KeyRingTestHook.Reached("rotate:new-key");
+            CrashTestHook.Reached("rotate:new-key");
         });
 
     /// <summary>Step 2 (safety check): the current key decrypts the secrets (or a previous attempt already re-encrypted them for the new key).</summary>
@@ -123,7 +123,7 @@ public sealed class KeyRotation
                 notes.Add("the secrets were already re-encrypted for the new key by a previous attempt");
             else
                 throw new KeyRingException("neither the current nor the new key decrypts the secrets: rotation stopped before changing them");
-            KeyRingTestHook.Reached("rotate:check");
+            CrashTestHook.Reached("rotate:check");
         });
 
     /// <summary>
@@ -147,7 +147,7 @@ public sealed class KeyRotation
             if (KeyFile.Opens(newIdentity, secrets))
             {
                 notes.Add("the secrets were already re-encrypted for the new key by a previous attempt");
-                KeyRingTestHook.Reached("rotate:swap");
+                CrashTestHook.Reached("rotate:swap");
                 return;
             }
             var old = OldIdentity() is { } o && KeyFile.Opens(o, secrets) ? o
@@ -170,7 +170,7 @@ public sealed class KeyRotation
             if (KeyFile.Opens(old, rotated))
                 throw new KeyRingException("the rotated secrets file still decrypts with the old key: nothing was written");
             AtomicFile.Write(files.Secrets, rotated, AtomicFile.PrivateFile);
-            KeyRingTestHook.Reached("rotate:swap");
+            CrashTestHook.Reached("rotate:swap");
         });
 
     /// <summary>Step 4: the new key decrypts the secrets, and the old key no longer does.</summary>
@@ -185,7 +185,7 @@ public sealed class KeyRotation
             if (OldIdentity() is { } old && KeyFile.Opens(old, secrets))
                 throw new KeyRingException("the old key still decrypts the secrets");
             notes.Add("the new key decrypts the secrets; the old key does not");
-            KeyRingTestHook.Reached("rotate:verify");
+            CrashTestHook.Reached("rotate:verify");
         });
 
     /// <summary>Step 5: copy <c>key.age</c> to <c>key-yyyymmdd[-N]-archived.age</c> (0600, create-only) unless the old key is already archived.</summary>
@@ -206,7 +206,7 @@ public sealed class KeyRotation
                     throw new KeyRingException("the old key is neither active nor archived");
                 ArchivedKeyFile = Path.GetFileName(ring.ArchiveCopy(files, files.Key));
             }
-            KeyRingTestHook.Reached("rotate:archive");
+            CrashTestHook.Reached("rotate:archive");
         });
 
     /// <summary>Step 6: rename <c>key-new.age</c> over <c>key.age</c> (atomic), then write <c>key.pub</c>.</summary>
@@ -227,11 +227,11 @@ public sealed class KeyRotation
             if (File.Exists(files.NewKey))
             {
                 AtomicFile.Move(files.NewKey, files.Key, overwrite: true);
-                KeyRingTestHook.Reached("rotate:promote-rename");
+                CrashTestHook.Reached("rotate:promote-rename");
             }
             NewPublicKey = newIdentity.Recipient.ToString();
             TenantKeyRing.WritePublicKey(files, NewPublicKey);
-            KeyRingTestHook.Reached("rotate:promote-pub");
+            CrashTestHook.Reached("rotate:promote-pub");
         });
 
     /// <summary>Step 7 (§8): record the new public key, version and due date, archive the old history row, audit KEY_ROTATED. Idempotent.</summary>
@@ -250,7 +250,7 @@ public sealed class KeyRotation
                 var now = ring.Clock.GetUtcNow();
                 var result = await registry.RecordKeyRotationAsync(Tenant, ring.PublicKey(Tenant), Reason, now, now.AddDays(rotationDays), ct).ConfigureAwait(false);
                 notes.Add($"registry: key version {result.KeyVersion}" + (result.ArchivedVersion is { } v ? $", version {v} archived" : ""));
-                KeyRingTestHook.Reached("rotate:registry");
+                CrashTestHook.Reached("rotate:registry");
             });
     }
 
@@ -275,7 +275,7 @@ public sealed class KeyRotation
             NewPublicKey = active.Recipient.ToString();
             File.Delete(files.Journal);
             AtomicFile.SyncFolder(files.Folder);
-            KeyRingTestHook.Reached("rotate:complete");
+            CrashTestHook.Reached("rotate:complete");
         });
 
     public override string ToString() => $"KeyRotation({Tenant}, {Reason})";

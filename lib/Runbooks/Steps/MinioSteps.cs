@@ -9,17 +9,20 @@ public sealed class MinioSteps(MinioTenantStore? store, string whyDisabled)
 {
     public const string Store = MinioTenantStore.StoreName;
 
+    /// <summary>Stands in for the secret when a plan is only described: plans print secrets as *** anyway, but validate their shape.</summary>
+    private const string DescriptionOnly = "not-a-real-secret-only-described";
+
     /// <summary>§2.1–§2.3: bucket with default encryption and its prefixes, IAM user, policy with explicit Deny, attached. Undo: §2.5.</summary>
     public IRunbookOperation Provision(TenantId tenant, Func<string> secretKey) => store is null
         ? new SkippedOperation(whyDisabled)
-        : new RunbookOperation(store.PlanProvision(tenant, "***").Describe(),
+        : new RunbookOperation(store.PlanProvision(tenant, DescriptionOnly).Describe(),
             ct => store.ProvisionAsync(tenant, secretKey(), ct),
             ct => store.DeprovisionAsync(tenant, ct));
 
     /// <summary>§7.4: the user's new secret key; the old one is refused from then on.</summary>
     public IRunbookOperation RotateSecret(TenantId tenant, Func<string> newSecretKey) => store is null
         ? new SkippedOperation(whyDisabled)
-        : new RunbookOperation(store.PlanRotateSecret(tenant, "***").Describe(), ct => store.RotateSecretAsync(tenant, newSecretKey(), ct));
+        : new RunbookOperation(store.PlanRotateSecret(tenant, DescriptionOnly).Describe(), ct => store.RotateSecretAsync(tenant, newSecretKey(), ct));
 
     /// <summary>§2.5: every object version, the bucket, the policy attachment, the user, the policy.</summary>
     public IRunbookOperation Deprovision(TenantId tenant) => store is null

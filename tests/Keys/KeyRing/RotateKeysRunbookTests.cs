@@ -1,3 +1,4 @@
+using RunbookHost.Runbooks;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using RunbookHost.Keys.KeyRing;
@@ -106,7 +107,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
     }
 
     public static TheoryData<string> KillPoints() =>
-        new(KeyRingTestHook.RotationPoints.Where(p => p != "rotate:registry" && p != "rotate:complete"));
+        new(CrashTestHook.RotationPoints.Where(p => p != "rotate:registry" && p != "rotate:complete"));
 
     [Theory]
     [MemberData(nameof(KillPoints))]
@@ -118,7 +119,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         var files = ring.Files(Tenant);
         var oldKey = ring.PublicKey(Tenant);
 
-        host.Environment[KeyRingTestHook.Variable] = killPoint;
+        host.Environment[CrashTestHook.Variable] = killPoint;
         var killed = await host.Run("run", "rotate-keys", "--tenant", Tenant.Value, "--param", "reason=scheduled", "--json");
 
         Assert.True(killed.ExitCode == KilledBySigkill, $"expected SIGKILL at {killPoint}, got {killed.ExitCode}: {killed.StandardError}");
@@ -127,7 +128,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         var newKeyAtKill = File.Exists(files.NewKey) ? KeyRecipient(files.NewKey)
             : ring.PublicKey(Tenant) != oldKey ? ring.PublicKey(Tenant) : null;
 
-        host.Environment.Remove(KeyRingTestHook.Variable);
+        host.Environment.Remove(CrashTestHook.Variable);
         var outcome = await RotateAsync(host);
 
         Assert.True(outcome["result"]!["resumed"]!.GetValue<bool>());
@@ -151,7 +152,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         var ring = Ring(host);
         var before = await ProvisionAsync(ring);
         var oldKey = ring.PublicKey(Tenant);
-        host.Environment[KeyRingTestHook.Variable] = "rotate:complete";
+        host.Environment[CrashTestHook.Variable] = "rotate:complete";
 
         var killed = await host.Run("run", "rotate-keys", "--tenant", Tenant.Value, "--param", "reason=personnel");
 

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 
-namespace RunbookHost.Keys.KeyRing;
+namespace RunbookHost.Runbooks;
 
 /// <summary>
 /// TEST HOOK (fault injection) for the crash-safety test: when the environment variable
 /// <c>RUNBOOKHOST_TEST_KILL_AT</c> names a point the key ring has just passed (e.g. <c>rotate:swap</c>),
-/// the process kills itself with SIGKILL — no finally blocks, no flush, exactly like <c>kill -9</c>.
+/// (or, for <c>step:N</c>, the Nth runbook step has just completed) the process kills itself with SIGKILL — no finally blocks, no flush, exactly like <c>kill -9</c>.
 /// Unset (always, in production) it does nothing. The points are listed in docs/keys.md.
 /// </summary>
-public static class KeyRingTestHook
+public static class CrashTestHook
 {
     public const string Variable = "RUNBOOKHOST_TEST_KILL_AT";
 
@@ -19,7 +19,7 @@ public static class KeyRingTestHook
         "rotate:archive", "rotate:promote-rename", "rotate:promote-pub", "rotate:registry", "rotate:complete",
     ];
 
-    internal static void Reached(string point)
+    public static void Reached(string point)
     {
         var target = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(target) || !string.Equals(target, point, StringComparison.Ordinal))

@@ -16,8 +16,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string Runbook { get; init; } = "";
 
         [CommandOption("--tenant <ID>")]
-        [Description("Tenant id: 3-32 of a-z and 0-9, starting with a letter")]
-        public string? Tenant { get; init; }
+        [Description("Tenant id: 3-32 of a-z and 0-9, starting with a letter; repeatable (several tenants run in parallel)")]
+        public string[] Tenants { get; init; } = [];
 
         [CommandOption("--all-tenants")]
         [Description("Run for every active tenant in the registry, in parallel (Run__Parallelism)")]
@@ -38,23 +38,27 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (settings.AllTenants == (settings.Tenant is not null))
-            throw new UsageException("give exactly one of --tenant <id> or --all-tenants");
-        TenantId? tenant = null;
-        if (settings.Tenant is not null)
+        if (settings.AllTenants == (settings.Tenants.Length > 0))
+            throw new UsageException("give --tenant <id> (repeatable) or --all-tenants");
+        var tenants = new List<TenantId>();
+        foreach (var candidate in settings.Tenants)
         {
             // Validated before configuration, logging or any file: a hostile id never reaches a path or a log line.
-            if (!TenantId.TryParse(settings.Tenant, out tenant, out var reason))
+            if (!TenantId.TryParse(candidate, out var tenant, out var reason))
                 throw new UsageException(reason);
+            if (!tenants.Contains(tenant))
+                tenants.Add(tenant);
         }
         var environment = HostEnvironment.Create(settings, quiet: settings.Json);
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var runner = new RunbookRunner(environment.Settings, environment.Catalog(), () => environment.Log, environment.Clock,
             EvidenceSinks.Create(environment.Settings), services);
         var prepared = runner.Prepare(settings.Runbook, settings.Params, settings.DryRun);
-        if (tenant is null)
+        if (settings.AllTenants)
             return await FleetRun.Run(environment, services, runner, prepared, settings.Json, cancellationToken);
-        var outcome = await runner.Run(prepared, tenant, cancellationToken);
+        if (tenants.Count > 1)
+            return await FleetRun.RunGiven(tenants, environment, runner, prepared, settings.Json, cancellationToken);
+        var outcome = await runner.Run(prepared, tenants[0], cancellationToken);
         Report(outcome, settings.Json);
         return outcome.ExitCode;
     }

@@ -18,6 +18,12 @@ internal static class FleetRun
         var registry = await services.ReadyRegistry(cancellationToken)
             ?? throw new UsageException("--all-tenants reads the tenant registry: set RUNBOOKHOST_Postgres__AdminConnectionString");
         var tenants = (await registry.ListAsync(TenantStatus.Active, cancellationToken)).Select(t => t.TenantId).ToList();
+        return await RunGiven(tenants, environment, runner, prepared, json, cancellationToken);
+    }
+
+    /// <summary>Several `--tenant` options: the same parallel path as `--all-tenants`, for the tenants named.</summary>
+    public static async Task<int> RunGiven(IReadOnlyList<TenantId> tenants, HostEnvironment environment, RunbookRunner runner, RunbookRunner.Prepared prepared, bool json, CancellationToken cancellationToken)
+    {
         var outcomes = await RunAll(tenants, environment.Settings.Run.Parallelism, runner, prepared, json, cancellationToken);
         Report(outcomes, json);
         return outcomes.All(o => o.ExitCode == ExitCodes.Success) ? ExitCodes.Success : ExitCodes.RunbookFailed;

@@ -18,8 +18,15 @@ internal static class FleetRun
         var registry = await services.ReadyRegistry(cancellationToken)
             ?? throw new UsageException("--all-tenants reads the tenant registry: set RUNBOOKHOST_Postgres__AdminConnectionString");
         var tenants = (await registry.ListAsync(TenantStatus.Active, cancellationToken)).Select(t => t.TenantId).ToList();
-        return await RunGiven(tenants, environment, runner, prepared, json, cancellationToken);
+        var outcomes = (await RunAll(tenants, environment.Settings.Run.Parallelism, runner, prepared, json, cancellationToken)).ToList();
+        if (prepared.Source.Metadata.Name == FleetProofRunbook && !prepared.DryRun)
+            outcomes.Add(await runner.RunFleetProof(prepared, tenants, cancellationToken));
+        Report(outcomes, json);
+        return outcomes.All(o => o.ExitCode == ExitCodes.Success) ? ExitCodes.Success : ExitCodes.RunbookFailed;
     }
+
+    /// <summary>`run verify --all-tenants` also writes the fleet-wide proof (docs/engine.md).</summary>
+    public const string FleetProofRunbook = "verify";
 
     /// <summary>Several `--tenant` options: the same parallel path as `--all-tenants`, for the tenants named.</summary>
     public static async Task<int> RunGiven(IReadOnlyList<TenantId> tenants, HostEnvironment environment, RunbookRunner runner, RunbookRunner.Prepared prepared, bool json, CancellationToken cancellationToken)

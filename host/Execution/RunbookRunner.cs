@@ -5,6 +5,7 @@ using RunbookHost.Configuration;
 using RunbookHost.Evidence;
 using RunbookHost.Registry;
 using RunbookHost.Runbooks;
+using RunbookHost.Runbooks.Steps;
 using RunbookHost.Tenants;
 using Serilog;
 
@@ -97,6 +98,47 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
         tenantLog.Debug("runbook {Runbook} {Version}: {How}", metadata.Name, metadata.Version, prepared.Compiled.Compiled ? "compiled" : "loaded from cache");
         tenantLog.Information("evidence: {File}", file);
         return new RunOutcome(tenant.Value, exitCode, file, prepared.Compiled.Compiled, CompilerLoaded(), record.Error, record.RolledBack, record.Result);
+    }
+
+    /// <summary>
+    /// After `run verify --all-tenants`: the fleet-wide proof (every tenant principal × every other tenant's
+    /// namespace, from each store's own catalog), signed into evidence/_fleet/. Any pair allowed fails it.
+    /// </summary>
+    public async Task<RunOutcome> RunFleetProof(Prepared prepared, IReadOnlyList<TenantId> tenants, CancellationToken cancellationToken)
+    {
+        var metadata = prepared.Source.Metadata;
+        var record = new RunRecord
+        {
+            Runbook = metadata.Name,
+            RunbookVersion = metadata.Version,
+            RunbookFile = prepared.Source.DisplayPath,
+            RunbookSha256 = prepared.Source.SourceSha256,
+            Tenant = EvidenceFormat.FleetScope,
+            Parameters = new Dictionary<string, string> { ["tenants"] = tenants.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            DryRun = prepared.DryRun,
+            StartedAt = clock.GetUtcNow(),
+            HostVersion = HostInfo.Version,
+            Operator = HostInfo.Operator,
+        };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        const string step = "fleet-wide isolation proof: every tenant principal x every other tenant namespace";
+        try
+        {
+            foreach (var check in await FleetProof.RunAsync(services.Services, tenants, cancellationToken))
+                record.Checks.Add(check with { Timestamp = clock.GetUtcNow() });
+            record.Steps.Add(new StepRecord(step, StepStatus.Succeeded, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            record.OverallPass = record.Checks.All(c => c.Pass);
+            record.Error = record.OverallPass ? null : $"{record.Checks.Count(c => !c.Pass)} fleet check(s) failed";
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            record.Steps.Add(new StepRecord(step, StepStatus.Failed, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, error.Message));
+            record.Error = Describe(error);
+        }
+        record.FinishedAt = clock.GetUtcNow();
+        var file = evidence.Write(record);
+        logger().Information("fleet proof: {Result}, evidence {File}", record.OverallPass ? "passed" : record.Error, file);
+        return new RunOutcome(EvidenceFormat.FleetScope, record.OverallPass ? ExitCodes.Success : ExitCodes.RunbookFailed, file, false, CompilerLoaded(), record.Error, [], null);
     }
 
     /// <summary>A runbook failure as one line, pointing at the runbook line when the failure came from the script itself.</summary>

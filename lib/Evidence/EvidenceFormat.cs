@@ -15,6 +15,8 @@ public static class EvidenceFormat
     public const string PrivateKeyFileName = "evidence-signing-key.pem";
     public const string PublicKeyFileName = "signing-key.pub.pem";
     public const string Masked = "***";
+    /// <summary>The evidence "tenant" of fleet-wide proofs (`run verify --all-tenants`): not a valid tenant id, so it never collides.</summary>
+    public const string FleetScope = "_fleet";
 
     /// <summary>UTC, fixed width, so ordinal order of file names is time order: 20261127T211500.123Z.</summary>
     internal const string FileTimestampFormat = "yyyyMMdd'T'HHmmss.fff'Z'";

@@ -38,11 +38,13 @@ public sealed class EvidenceWriter
     public string Write(RunRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var tenant = TenantId.Parse(record.Tenant);
+        // A tenant's chain lives in its own folder; fleet-wide proofs (no single tenant) chain in "_fleet",
+        // a name no tenant id can take.
+        var scope = record.Tenant == EvidenceFormat.FleetScope ? EvidenceFormat.FleetScope : TenantId.Parse(record.Tenant).Value;
         if (!EvidenceFormat.IsSha256Hex(record.RunbookSha256?.ToLowerInvariant()))
             throw new ArgumentException("RunbookSha256 must be 64 hex characters", nameof(record));
 
-        var folder = Path.Combine(_evidenceRoot, tenant.Value);
+        var folder = Path.Combine(_evidenceRoot, scope);
         if (!Directory.Exists(folder))
         {
             Directory.CreateDirectory(folder);

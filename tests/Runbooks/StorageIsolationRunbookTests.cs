@@ -148,3 +148,45 @@ public sealed class StorageIsolationRunbookTests(StorageEnvironment stores) : IC
             .WithValidation(CliWrap.CommandResultValidation.None)
             .ExecuteBufferedAsync();
 }
+
+/// <summary>`run verify --all-tenants`: every registered tenant verified, then the fleet-wide proof signed into evidence/_fleet.</summary>
+public sealed class FleetVerificationTests(StorageEnvironment stores) : IClassFixture<StorageEnvironment>
+{
+    [Fact]
+    public async Task VerifyingAllTenantsProvesEveryCrossTenantPairDeniedAndAGrantedPairFailsTheRun()
+    {
+        using var host = stores.NewHost();
+        var tenants = new[] { TestServers.NewTenantId(), TestServers.NewTenantId(), TestServers.NewTenantId() };
+        var provision = await host.Run(["run", "provision", .. tenants.SelectMany(t => new[] { "--tenant", t.Value }), "--json"]);
+        Assert.True(provision.ExitCode == 0, provision.StandardOutput + provision.StandardError);
+        try
+        {
+            var fleet = await host.Run("run", "verify", "--all-tenants", "--json");
+            Assert.True(fleet.ExitCode == 0, fleet.StandardOutput + fleet.StandardError);
+            var report = JsonNode.Parse(fleet.StandardOutput)!;
+            Assert.Equal(4, report["runs"]!.AsArray().Count);
+            var proof = report["runs"]!.AsArray().Single(r => r!["tenant"]!.GetValue<string>() == "_fleet")!["evidence"]!.GetValue<string>();
+            var checks = StorageEnvironment.Predicate(proof)["checks"]!.AsArray();
+            var postgres = checks.Single(c => c!["test"]!.GetValue<string>() == "fleet_cross_db_connect")!;
+            Assert.Contains("6 cross-tenant pairs checked, 6 denied", postgres["detail"]!.GetValue<string>());
+            Assert.Contains(checks, c => c!["store"]!.GetValue<string>() == "minio" && c["pass"]!.GetValue<bool>());
+            Assert.Contains(checks, c => c!["store"]!.GetValue<string>() == "qdrant" && c["test"]!.GetValue<string>() == "fleet_cross_tenant_pairs");
+
+            await using (var admin = new Npgsql.NpgsqlConnection(TestServers.PostgresAdmin))
+            {
+                await admin.OpenAsync();
+                await using var grant = new Npgsql.NpgsqlCommand($"GRANT CONNECT ON DATABASE \"tenant_{tenants[1].Value}\" TO \"tenant_{tenants[0].Value}_user\"", admin);
+                await grant.ExecuteNonQueryAsync();
+            }
+            var violated = await host.Run("run", "verify", "--all-tenants");
+            Assert.Equal(1, violated.ExitCode);
+            Assert.Contains("_fleet", violated.StandardOutput);
+            var verify = await host.Run("evidence", "verify", host.EvidenceDir);
+            Assert.True(verify.ExitCode == 0, verify.StandardOutput);
+        }
+        finally
+        {
+            await host.Run(["run", "deprovision", .. tenants.SelectMany(t => new[] { "--tenant", t.Value })]);
+        }
+    }
+}

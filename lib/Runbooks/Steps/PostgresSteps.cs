@@ -45,6 +45,6 @@ public sealed class PostgresSteps(PostgresTenantStore? store, string whyDisabled
     }
 
     /// <summary>Fleet-wide (issue: not quadratic in logins): every tenant role × tenant database CONNECT privilege from the catalog.</summary>
-    public async Task<CheckRecord> VerifyFleet(CancellationToken cancellationToken) =>
-        store is null ? StepChecks.Skipped(Store, "fleet_cross_db_connect", whyDisabled) : (await store.VerifyFleetAsync(null, cancellationToken)).ToCheck();
+    public async Task<CheckRecord> VerifyFleet(IReadOnlyCollection<TenantId> tenants, CancellationToken cancellationToken) =>
+        store is null ? StepChecks.Skipped(Store, "fleet_cross_db_connect", whyDisabled) : (await store.VerifyFleetAsync(tenants, cancellationToken)).ToCheck();
 }

@@ -45,6 +45,6 @@ public sealed class RedisSteps(RedisTenantStore? store, string whyDisabled)
     }
 
     /// <summary>Fleet-wide: every tenant ACL user's key and channel patterns cover only its own prefix.</summary>
-    public async Task<CheckRecord> VerifyFleet(CancellationToken cancellationToken) =>
-        store is null ? StepChecks.Skipped(Store, "fleet_acl_patterns", whyDisabled) : (await store.VerifyFleetAsync(null, cancellationToken)).ToCheck();
+    public async Task<CheckRecord> VerifyFleet(IReadOnlyCollection<TenantId> tenants, CancellationToken cancellationToken) =>
+        store is null ? StepChecks.Skipped(Store, "fleet_acl_patterns", whyDisabled) : (await store.VerifyFleetAsync(tenants, cancellationToken)).ToCheck();
 }

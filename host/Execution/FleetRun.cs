@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using RunbookHost.Cli.Commands;
+using RunbookHost.Evidence;
 using RunbookHost.Registry;
 using RunbookHost.Tenants;
 using Spectre.Console;
@@ -97,6 +98,10 @@ internal static class FleetRun
             var result = outcome.ExitCode == ExitCodes.Success ? "passed" : "FAILED";
             Console.Out.WriteLine($"{outcome.Tenant.PadRight(width)}  {result}  {outcome.Error ?? outcome.EvidenceFile}");
         }
-        Console.Out.WriteLine($"{outcomes.Count} tenants: {passed} passed, {outcomes.Count - passed} failed");
+        var tenants = outcomes.Where(o => o.Tenant != EvidenceFormat.FleetScope).ToList();
+        var tenantsPassed = tenants.Count(o => o.ExitCode == ExitCodes.Success);
+        var proof = outcomes.FirstOrDefault(o => o.Tenant == EvidenceFormat.FleetScope);
+        Console.Out.WriteLine($"{tenants.Count} tenants: {tenantsPassed} passed, {tenants.Count - tenantsPassed} failed"
+            + (proof is null ? "" : $"; fleet-wide proof {(proof.ExitCode == ExitCodes.Success ? "passed" : "FAILED")}"));
     }
 }

@@ -17,6 +17,7 @@ public static class Program
                 .WithExample("run", "rotate-keys", "--tenant", "acme", "--param", "reason=scheduled");
             config.AddCommand<DoctorCommand>("doctor");
             config.AddCommand<TenantsCommand>("tenants");
+            config.AddCommand<ScheduleCommand>("schedule");
             config.AddBranch("age", age =>
             {
                 age.SetDescription("age keys and files, natively (no age binary needed)");

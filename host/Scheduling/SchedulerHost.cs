@@ -40,13 +40,7 @@ internal static class SchedulerHost
         builder.Services.AddSingleton(new ScheduledJobs(jobs));
         builder.Services.AddSingleton<ScheduledFiring>();
 
-        builder.Services.Configure<QuartzOptions>(o =>
-        {
-            // Jobs and triggers come from configuration: a restart replaces them, continuing from the stored trigger's
-            // last fire time so a restart never re-fires a schedule that has already run.
-            o.Scheduling.OverwriteExistingData = true;
-            o.Scheduling.ScheduleTriggerRelativeToReplacedTrigger = true;
-        });
+        var connectionString = new NpgsqlConnectionStringBuilder(environment.Settings.Postgres.AdminConnectionString) { Database = registry.Database }.ConnectionString;
         builder.Services.AddQuartz(q =>
         {
             q.ConfigureScheduler(o => o.InstanceName = SchedulerName);
@@ -54,7 +48,7 @@ internal static class SchedulerHost
             q.UsePersistentStore(store =>
             {
                 // The registry database (admin credentials), as TenantRegistry builds it.
-                store.UsePostgres(new NpgsqlConnectionStringBuilder(environment.Settings.Postgres.AdminConnectionString) { Database = registry.Database }.ConnectionString);
+                store.UsePostgres(connectionString);
                 // Unique instance id per host (generated at start, like instanceId = AUTO).
                 store.UseClustering(c =>
                 {
@@ -69,66 +63,27 @@ internal static class SchedulerHost
                     o.SchemaProvisioning = SchemaProvisioning.Validate;
                 });
             });
-            foreach (var job in jobs)
-            {
-                q.ScheduleJob<RunbookFiringJob>(
-                    trigger => trigger
-                        .WithIdentity(job.Name, ScheduledJob.Group)
-                        .WithDescription($"{job.Runbook} for {job.Tenants}: {job.Cron.CronExpressionString}")
-                        .WithSchedule(CronScheduleBuilder.Create(job.Cron.CronExpressionString)
-                            .InTimeZone(timeZone)
-                            // Misfire policy: a firing missed while no host was up runs once on recovery, then the schedule goes on.
-                            .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)),
-                    jobConfig => jobConfig
-                        .WithIdentity(job.Name, ScheduledJob.Group)
-                        .WithDescription($"runbook {job.Runbook}")
-                        .DisallowConcurrentExecution()
-                        // A host that dies mid-firing: another host re-runs the firing (every runbook is safe to re-run).
-                        .RequestRecovery());
-            }
+            // No job is declared here: ScheduleReconciler stores them, serialized across hosts, before the scheduler starts.
         });
+        builder.Services.AddSingleton(new ScheduleReconciler.Options(connectionString, timeZone));
+        // Registered before the Quartz hosted service, so it runs first: the scheduler starts on a reconciled store.
+        builder.Services.AddHostedService<ScheduleReconciler>();
         builder.AddQuartzHostedService(o =>
         {
             o.WaitForJobsToComplete = true;
             o.AwaitApplicationStarted = true;
         });
-        builder.Services.AddHostedService<ScheduleStartup>();
         return builder.Build();
     }
-}
 
-/// <summary>Once the scheduler runs: removes jobs the configuration no longer names, and logs each job's next fire time.</summary>
-internal sealed class ScheduleStartup(ISchedulerFactory factory, ScheduledJobs jobs, Serilog.ILogger log, IHostApplicationLifetime lifetime) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        lifetime.ApplicationStarted.Register(() => _ = Announce());
-        return Task.CompletedTask;
-    }
+    public static string Describe(ScheduledJob job) => $"{job.Runbook} for {job.Tenants}: {job.Cron.CronExpressionString}";
 
-    private async Task Announce()
-    {
-        try
-        {
-            var scheduler = await factory.GetScheduler();
-            foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(ScheduledJob.Group)))
-            {
-                if (!jobs.ByName.ContainsKey(key.Name) && await scheduler.DeleteJob(key))
-                    log.Information("removed job {Job}: no longer configured", key.Name);
-            }
-            log.Information("scheduler {Instance} started: {Count} jobs", scheduler.SchedulerInstanceId, jobs.All.Count);
-            foreach (var job in jobs.All)
-            {
-                var trigger = await scheduler.GetTrigger(new TriggerKey(job.Name, ScheduledJob.Group));
-                log.Information("job {Job}: {Runbook} for {Tenants}, cron {Cron}, next {Next:u}",
-                    job.Name, job.Runbook, job.Tenants.ToString(), job.Cron.CronExpressionString, trigger?.NextFireTimeUtc);
-            }
-        }
-        catch (Exception error)
-        {
-            log.Warning("could not list the scheduled jobs: {Error}", error.Message);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// The job's cron schedule. Misfire policy: a firing missed while no host was up (or while every host was busy past
+    /// the misfire threshold) runs once on recovery, then the schedule goes on (FireAndProceed).
+    /// </summary>
+    public static CronScheduleBuilder CronSchedule(ScheduledJob job, TimeZoneInfo timeZone) =>
+        CronScheduleBuilder.Create(job.Cron.CronExpressionString)
+            .InTimeZone(timeZone)
+            .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed);
 }

@@ -36,6 +36,10 @@ internal sealed class ScheduledFiring(HostEnvironment environment, ServicesFacto
 {
     public const string AuditEvent = "SCHEDULED_JOB";
 
+    // Two jobs firing at once prepare one at a time: a cache miss compiles with Roslyn, and two compiles of the same
+    // runbook at once would only race for the same cache entry.
+    private static readonly SemaphoreSlim PrepareGate = new(1, 1);
+
     private ILogger Log => environment.Log;
 
     public async Task<FiringSummary> Run(ScheduledJob job, FiringInfo firing, CancellationToken cancellationToken)
@@ -50,7 +54,10 @@ internal sealed class ScheduledFiring(HostEnvironment environment, ServicesFacto
         string? error = null;
         try
         {
-            var prepared = runner.Prepare(job.Runbook, job.Params, dryRun: false);
+            RunbookRunner.Prepared prepared;
+            await PrepareGate.WaitAsync(cancellationToken);
+            try { prepared = runner.Prepare(job.Runbook, job.Params, dryRun: false); }
+            finally { PrepareGate.Release(); }
             var tenants = await SelectTenants(registry, job.Tenants, skipped, cancellationToken);
             outcomes = await FleetRun.RunAll(tenants, environment.Settings.Run.Parallelism, runner, prepared, quiet: true, cancellationToken);
         }

@@ -23,6 +23,7 @@ public static class Program
                 secrets.AddCommand<SecretsDecryptCommand>("decrypt");
                 secrets.AddCommand<SecretsEncryptCommand>("encrypt");
             });
+            config.AddCommand<ScheduleCommand>("schedule");
             config.AddBranch("age", age =>
             {
                 age.SetDescription("age keys and files, natively (no age binary needed)");

@@ -15,6 +15,7 @@ public sealed class HostSettings
     public RegistrySettings Registry { get; set; } = new();
     public KeySettings Keys { get; set; } = new();
     public RunSettings Run { get; set; } = new();
+    public ScheduleSettings Schedule { get; set; } = new();
 }
 
 public sealed class PathSettings
@@ -59,4 +60,33 @@ public sealed class RunSettings
 {
     /// <summary>Tenants processed at once by `--all-tenants` and scheduled jobs.</summary>
     public int Parallelism { get; set; } = 4;
+}
+
+/// <summary>`runbook-host schedule` (docs/scheduling.md): the jobs, and how the clustered scheduler behaves.</summary>
+public sealed class ScheduleSettings
+{
+    /// <summary>The jobs; when empty, the defaults (nightly-verify, rotation-due, purge-archived-keys) apply.</summary>
+    public List<ScheduledJobSettings> Jobs { get; set; } = [];
+    /// <summary>Time zone the cron expressions are read in (an IANA id); UTC unless set.</summary>
+    public string TimeZone { get; set; } = "UTC";
+    /// <summary>Scheduled jobs this host runs at once (each still runs its tenants with Run__Parallelism).</summary>
+    public int MaxConcurrentJobs { get; set; } = 2;
+    /// <summary>How often this host records in the cluster tables that it is alive.</summary>
+    public int CheckinIntervalSeconds { get; set; } = 10;
+    /// <summary>How late a firing may start before it counts as misfired (then it runs once on recovery).</summary>
+    public int MisfireThresholdSeconds { get; set; } = 60;
+    /// <summary>How long a stopping host waits for running jobs before it exits anyway.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 600;
+}
+
+public sealed class ScheduledJobSettings
+{
+    public string Name { get; set; } = "";
+    public string Runbook { get; set; } = "";
+    /// <summary>Quartz cron expression with seconds: "0 0 2 * * ?" is 02:00 every day.</summary>
+    public string Cron { get; set; } = "";
+    /// <summary>"all" (active tenants), "status:&lt;status&gt;", "due-for-rotation", or "ids:acme,beta".</summary>
+    public string Tenants { get; set; } = "all";
+    /// <summary>Runbook parameters, as --param KEY=VALUE would give them.</summary>
+    public Dictionary<string, string> Params { get; set; } = new(StringComparer.Ordinal);
 }

@@ -60,6 +60,9 @@ internal sealed class ScheduledFiring(HostEnvironment environment, ServicesFacto
             finally { PrepareGate.Release(); }
             var tenants = await SelectTenants(registry, job.Tenants, skipped, cancellationToken);
             outcomes = await FleetRun.RunAll(tenants, environment.Settings.Run.Parallelism, runner, prepared, quiet: true, cancellationToken);
+            // The nightly verification also proves the whole fleet, exactly as `run verify --all-tenants` does.
+            if (prepared.Source.Metadata.Name == FleetRun.FleetProofRunbook && job.Tenants is TenantSelection.All)
+                outcomes = [.. outcomes, await runner.RunFleetProof(prepared, tenants, cancellationToken)];
         }
         catch (Exception failure) when (failure is not OperationCanceledException)
         {

@@ -49,19 +49,7 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
     public async Task<RunOutcome> Run(Prepared prepared, TenantId tenant, CancellationToken cancellationToken)
     {
         var metadata = prepared.Source.Metadata;
-        var record = new RunRecord
-        {
-            Runbook = metadata.Name,
-            RunbookVersion = metadata.Version,
-            RunbookFile = prepared.Source.DisplayPath,
-            RunbookSha256 = prepared.Source.SourceSha256,
-            Tenant = tenant.Value,
-            Parameters = RunbookArguments.ForEvidence(metadata, prepared.Parameters),
-            DryRun = prepared.DryRun,
-            StartedAt = clock.GetUtcNow(),
-            HostVersion = HostInfo.Version,
-            Operator = HostInfo.Operator,
-        };
+        var record = NewRecord(prepared, tenant.Value, RunbookArguments.ForEvidence(metadata, prepared.Parameters));
         var tenantLog = logger().ForContext("Tenant", tenant.Value).ForContext("Runbook", metadata.Name);
         // One run per tenant at a time: on this machine (flock) and across machines (registry advisory lock).
         using var tenantLock = TenantFileLock.Acquire(settings.Paths.Secrets, tenant, LockTimeout, cancellationToken);
@@ -107,19 +95,8 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
     public async Task<RunOutcome> RunFleetProof(Prepared prepared, IReadOnlyList<TenantId> tenants, CancellationToken cancellationToken)
     {
         var metadata = prepared.Source.Metadata;
-        var record = new RunRecord
-        {
-            Runbook = metadata.Name,
-            RunbookVersion = metadata.Version,
-            RunbookFile = prepared.Source.DisplayPath,
-            RunbookSha256 = prepared.Source.SourceSha256,
-            Tenant = EvidenceFormat.FleetScope,
-            Parameters = new Dictionary<string, string> { ["tenants"] = tenants.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            DryRun = prepared.DryRun,
-            StartedAt = clock.GetUtcNow(),
-            HostVersion = HostInfo.Version,
-            Operator = HostInfo.Operator,
-        };
+        var record = NewRecord(prepared, EvidenceFormat.FleetScope,
+            new Dictionary<string, string> { ["tenants"] = tenants.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         const string step = "fleet-wide isolation proof: every tenant principal x every other tenant namespace";
         try
@@ -140,6 +117,20 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
         logger().Information("fleet proof: {Result}, evidence {File}", record.OverallPass ? "passed" : record.Error, file);
         return new RunOutcome(EvidenceFormat.FleetScope, record.OverallPass ? ExitCodes.Success : ExitCodes.RunbookFailed, file, false, CompilerLoaded(), record.Error, [], null);
     }
+
+    private RunRecord NewRecord(Prepared prepared, string scope, IReadOnlyDictionary<string, string> parameters) => new()
+    {
+        Runbook = prepared.Source.Metadata.Name,
+        RunbookVersion = prepared.Source.Metadata.Version,
+        RunbookFile = prepared.Source.DisplayPath,
+        RunbookSha256 = prepared.Source.SourceSha256,
+        Tenant = scope,
+        Parameters = parameters,
+        DryRun = prepared.DryRun,
+        StartedAt = clock.GetUtcNow(),
+        HostVersion = HostInfo.Version,
+        Operator = HostInfo.Operator,
+    };
 
     /// <summary>A runbook failure as one line, pointing at the runbook line when the failure came from the script itself.</summary>
     private static string Describe(Exception error)

@@ -11,7 +11,7 @@ namespace RunbookHost.Stores.Postgres;
 /// from PUBLIC and granted to the tenant role only, schema <c>app</c> owned by the tenant role and
 /// set as its search_path in that database. See docs/stores.md.
 /// </summary>
-public sealed class PostgresTenantStore
+public sealed class PostgresTenantStore : IPasswordTenantStore
 {
     public const string StoreName = "postgresql";
 
@@ -193,10 +193,23 @@ public sealed class PostgresTenantStore
         var otherDb = otherTenant is not null
             ? TenantStoreNames.PostgresDatabase(otherTenant)
             : await PickOtherTenantDatabaseAsync(admin, tenant, cancellationToken).ConfigureAwait(false);
-        if (otherDb is null)
-            checks.Add(new CheckRecord(StoreName, "cross_db_connect", CheckResults.Skipped, DateTimeOffset.UtcNow, true, "no other tenant database exists"));
-        else
-            checks.Add(await CheckConnectDeniedAsync(tenant, password, otherDb, cancellationToken).ConfigureAwait(false));
+        // A database picked at random may be dropped (another tenant deprovisioned) between the pick and the
+        // probe: that proves nothing either way, so pick again rather than report an error.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (otherDb is null)
+            {
+                checks.Add(new CheckRecord(StoreName, "cross_db_connect", CheckResults.Skipped, DateTimeOffset.UtcNow, true, "no other tenant database exists"));
+                break;
+            }
+            var probe = await CheckConnectDeniedAsync(tenant, password, otherDb, cancellationToken).ConfigureAwait(false);
+            if (probe.Pass || otherTenant is not null || attempt == 3 || await DatabaseExistsAsync(admin, otherDb, cancellationToken).ConfigureAwait(false))
+            {
+                checks.Add(probe);
+                break;
+            }
+            otherDb = await PickOtherTenantDatabaseAsync(admin, tenant, cancellationToken).ConfigureAwait(false);
+        }
 
         checks.Add(await CheckPublicRevokedAsync(admin, tenant, cancellationToken).ConfigureAwait(false));
         checks.Add(await CheckRoleAttributesAsync(admin, tenant, cancellationToken).ConfigureAwait(false));
@@ -298,6 +311,13 @@ public sealed class PostgresTenantStore
         cmd.Parameters.AddWithValue(TenantDatabasePattern);
         cmd.Parameters.AddWithValue(TenantStoreNames.PostgresDatabase(tenant));
         return (string?)await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> DatabaseExistsAsync(NpgsqlConnection admin, string database, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", admin);
+        cmd.Parameters.AddWithValue(database);
+        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
     internal const string TenantDatabasePattern = "^tenant_[a-z][a-z0-9]{2,31}$";

@@ -12,7 +12,7 @@ namespace RunbookHost.Stores.Redis;
 /// <c>tenant:{id}:*</c>, with the cross-prefix commands of <see cref="RedisAclPolicy.DenyRules"/> denied.
 /// Uses one admin connection (the configured admin user); dispose the store to close it.
 /// </summary>
-public sealed class RedisTenantStore : IAsyncDisposable
+public sealed class RedisTenantStore : IPasswordTenantStore, IAsyncDisposable
 {
     public const string StoreName = "redis";
     private const int ScanBatch = 500;

@@ -41,7 +41,7 @@ public static class Program
         {
             var code = app.Run(args);
             if (args.Length == 0 || args is ["--help"] or ["-h"])
-                Console.Out.WriteLine(ExitCodes.Help);
+                Console.Out.WriteLine(Environment.NewLine + ExitCodes.Help);
             return code;
         }
         catch (Exception error) when (Classify(error) is { } exitCode)

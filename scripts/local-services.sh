@@ -15,11 +15,12 @@ say() { echo "local-services: $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_packages() {
-  local missing=()
-  command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /usr/lib/postgresql/15/bin ] || missing+=(postgresql)
-  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-  command -v age >/dev/null 2>&1 || missing+=(age)
-  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  local missing=() package
+  # Asked of dpkg, not of PATH: a machine may have the PostgreSQL client (psql) without the server.
+  for package in postgresql redis-server redis-tools age openssl; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

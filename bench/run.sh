@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# runbook-host benchmark: one command, writes docs/benchmarks.md with today's figures and the machine.
+#
+#   bash bench/run.sh [N] [FLEET]
+#
+#   N      tenants for provision/deprovision comparisons (default 50)
+#   FLEET  tenants for the fleet verification (default 1000; BENCH_FLEET also works)
+#   BENCH_PARALLELISM   runbook-host Run__Parallelism for the parallel runs (default 4, the product default)
+#   BENCH_REPEAT        repetitions for per-call timings (default 10)
+#   BENCH_KEEP=1        keep the scratch folder (/tmp/rbh-bench.*) for inspection
+#
+# Everything runs against scratch state: its own Paths__Secrets/Evidence/Cache/Logs under /tmp, its own
+# registry database bench_<run>, tenant ids b<run>..., and is removed at the end (deprovision, drop the
+# registry database, and a catalog sweep of anything left with the run's prefix).
+# Raw outputs stay in bench/results/<timestamp>/ (git-ignored); docs/benchmarks.md is regenerated.
+set -euo pipefail
+
+N="${1:-50}"
+FLEET="${2:-${BENCH_FLEET:-1000}}"
+P="${BENCH_PARALLELISM:-4}"
+REPEAT="${BENCH_REPEAT:-10}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+say() { echo "bench: $(date +%H:%M:%S) $*" >&2; }
+
+# ---------------------------------------------------------------- services, build, scratch
+say "starting local services (scripts/local-services.sh)"
+eval "$(bash scripts/local-services.sh)"
+export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
+export REDIS_ADMIN_USER=runbookhost_admin REDIS_ADMIN_PASS="${RUNBOOKHOST_LOCAL_REDIS_PASSWORD:-runbookhost-local}"
+command -v /usr/bin/time >/dev/null || { say "installing GNU time"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+
+RUN="$(python3 -c 'import random, string; print("".join(random.choices(string.ascii_lowercase, k=4)))')"
+SCRATCH="$(mktemp -d /tmp/rbh-bench.XXXXXX)"
+RES="$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RES"
+FIG="$RES/figures.env"
+: > "$FIG"
+rec() { echo "$1=$2" >> "$FIG"; }
+
+HOST_DIR="$SCRATCH/host"
+say "publishing host (dotnet publish host -c Release)"
+dotnet publish host -c Release -o "$HOST_DIR" -nologo -v q >"$RES/publish.log" 2>&1 || { cat "$RES/publish.log"; exit 1; }
+RH="$HOST_DIR/runbook-host"
+
+export RUNBOOKHOST_Paths__Secrets="$SCRATCH/secrets" RUNBOOKHOST_Paths__Evidence="$SCRATCH/evidence"
+export RUNBOOKHOST_Paths__Cache="$SCRATCH/cache" RUNBOOKHOST_Paths__Logs="$SCRATCH/logs"
+export RUNBOOKHOST_Registry__Database="bench_$RUN" RUNBOOKHOST_Redis__AclSave=true
+export RUNBOOKHOST_Run__Parallelism="$P"
+SHELL_SECRETS="$SCRATCH/shell-secrets"
+
+psql_admin() { psql -qAt -v ON_ERROR_STOP=1 -d postgres "$@"; }
+rcli() { redis-cli -h 127.0.0.1 -p 6379 --no-auth-warning --user "$REDIS_ADMIN_USER" --pass "$REDIS_ADMIN_PASS" "$@"; }
+
+cleanup() {
+  set +e
+  say "cleanup: sweeping anything left with prefix b$RUN"
+  for db in $(psql_admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'tenant\\_b$RUN%' OR datname LIKE 'bfloor\\_$RUN%' OR datname = 'bench_$RUN'"); do
+    psql_admin -c "DROP DATABASE \"$db\" WITH (FORCE)" >/dev/null
+  done
+  for role in $(psql_admin -c "SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenant\\_b$RUN%'"); do
+    psql_admin -c "DROP ROLE \"$role\"" >/dev/null
+  done
+  for user in $(rcli ACL USERS | grep "^tenant_b$RUN"); do rcli ACL DELUSER "$user" >/dev/null; done
+  rcli --scan --pattern "tenant:b$RUN*" | xargs -r redis-cli -h 127.0.0.1 -p 6379 --no-auth-warning --user "$REDIS_ADMIN_USER" --pass "$REDIS_ADMIN_PASS" DEL >/dev/null
+  rcli ACL SAVE >/dev/null
+  [ "${BENCH_KEEP:-0}" = 1 ] && say "kept $SCRATCH" || rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+ids() { local prefix="$1" count="$2"; for i in $(seq 1 "$count"); do printf 'b%s%s%04d\n' "$RUN" "$prefix" "$i"; done; }
+tenant_args() { local t; for t in "$@"; do printf -- '--tenant\n%s\n' "$t"; done; }
+
+# timed NAME cmd...: wall seconds and peak RSS (KiB) of one command via GNU time; stdout to $RES/NAME.out
+timed() {
+  local name="$1"; shift
+  local t0 t1 rc=0
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o "$RES/$name.time" "$@" >"$RES/$name.out" 2>"$RES/$name.err" || rc=$?
+  t1=$(date +%s.%N)
+  rec "${name}_wall" "$(echo "$t1 - $t0" | bc -l | sed 's/^\./0./')"
+  rec "${name}_rss_kib" "$(tail -1 "$RES/$name.time")"
+  rec "${name}_rc" "$rc"
+  [ "$rc" = 0 ] || say "$name exited $rc (see $RES/$name.err)"
+}
+
+# host_json_summary NAME: passed/failed/compiled counts of a `run --json` output
+host_json_summary() {
+  python3 - "$RES/$1.out" "$1" >>"$FIG" <<'PY'
+import json, sys
+name = sys.argv[2]
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception:
+    print(f"{name}_json=unparseable"); sys.exit(0)
+runs = d.get("runs", [d])
+print(f"{name}_passed={sum(1 for r in runs if r.get('exit_code') == 0)}")
+print(f"{name}_failed={sum(1 for r in runs if r.get('exit_code') != 0)}")
+print(f"{name}_compiled_runs={sum(1 for r in runs if r.get('compiled'))}")
+print(f"{name}_compiler_loaded_runs={sum(1 for r in runs if r.get('compiler_loaded'))}")
+PY
+}
+
+# ---------------------------------------------------------------- machine
+rec date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+rec nproc "$(nproc)"
+rec mem "$(free -m | awk '/^Mem:/ {print $2 " MiB total, " $7 " MiB available"}')"
+rec cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+rec kernel "$(uname -r)"
+rec os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+rec postgres "$(psql_admin -c 'SHOW server_version')"
+rec redis "$(rcli INFO server | sed -n 's/^redis_version:\(.*\)\r\?$/\1/p' | tr -d '\r')"
+rec dotnet "$(dotnet --version)"
+rec age "$(age --version)"
+rec loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+rec commit "$(git rev-parse --short HEAD)"
+rec N "$N"; rec FLEET "$FLEET"; rec P "$P"; rec REPEAT "$REPEAT"; rec RUN "$RUN"
+
+# ---------------------------------------------------------------- warm-up
+# Two resident tenants (verify, decrypt and cross-tenant checks need another tenant), and the compile
+# cache warmed for provision, verify and deprovision so part 1 measures runs, not Roslyn.
+say "warm-up: provision 2 resident tenants, compile provision/verify/deprovision"
+mapfile -t RESIDENT < <(ids r 2)
+mapfile -t WARM < <(ids w 1)
+timed warmup_provision "$RH" run provision $(tenant_args "${RESIDENT[@]}" "${WARM[@]}") --json
+timed warmup_verify "$RH" run verify --tenant "${RESIDENT[0]}" --json
+timed warmup_deprovision "$RH" run deprovision --tenant "${WARM[0]}" --json
+
+# ---------------------------------------------------------------- 1. provision / deprovision, N tenants
+mapfile -t T_PAR < <(ids p "$N")
+mapfile -t T_SER < <(ids s "$N")
+mapfile -t T_SH < <(ids x "$N")
+
+say "1a. floor: CREATE DATABASE ... TEMPLATE template0 + DROP DATABASE x $N over one psql connection"
+{
+  echo "SELECT 'create_start ' || extract(epoch from clock_timestamp());"
+  for i in $(seq 1 "$N"); do echo "CREATE DATABASE bfloor_${RUN}_$i TEMPLATE template0;"; done
+  echo "SELECT 'create_end ' || extract(epoch from clock_timestamp());"
+  for i in $(seq 1 "$N"); do echo "DROP DATABASE bfloor_${RUN}_$i;"; done
+  echo "SELECT 'drop_end ' || extract(epoch from clock_timestamp());"
+} > "$RES/floor.sql"
+timed floor psql -qAt -v ON_ERROR_STOP=1 -d postgres -f "$RES/floor.sql"
+awk '{t[$1]=$2} END {printf "floor_create_wall=%.3f\nfloor_drop_wall=%.3f\n", t["create_end"]-t["create_start"], t["drop_end"]-t["create_end"]}' "$RES/floor.out" >>"$FIG"
+
+say "1b. shell recipe (bench/shell-recipe.sh), serially, $N tenants"
+SHELL_ALL='a=$1; d=$2; shift 2; for t in "$@"; do bash bench/shell-recipe.sh "$a" "$t" "$d"; done'
+timed shell_provision bash -c "$SHELL_ALL" _ provision "$SHELL_SECRETS" "${T_SH[@]}"
+timed shell_deprovision bash -c "$SHELL_ALL" _ deprovision "$SHELL_SECRETS" "${T_SH[@]}"
+
+say "1c. runbook-host, one process, $N tenants, parallelism $P"
+timed host_provision_p "$RH" run provision $(tenant_args "${T_PAR[@]}") --json
+host_json_summary host_provision_p
+timed host_deprovision_p "$RH" run deprovision $(tenant_args "${T_PAR[@]}") --json
+host_json_summary host_deprovision_p
+
+say "1d. runbook-host, one process, $N tenants, parallelism 1"
+RUNBOOKHOST_Run__Parallelism=1 timed host_provision_1 "$RH" run provision $(tenant_args "${T_SER[@]}") --json
+host_json_summary host_provision_1
+# per-step durations from the P=1 provision evidence (no contention between tenants)
+python3 bench/steps.py "$SCRATCH/evidence" provision "${T_SER[@]}" > "$RES/steps_provision_p1.json"
+RUNBOOKHOST_Run__Parallelism=1 timed host_deprovision_1 "$RH" run deprovision $(tenant_args "${T_SER[@]}") --json
+host_json_summary host_deprovision_1
+python3 bench/steps.py "$SCRATCH/evidence" deprovision "${T_SER[@]}" > "$RES/steps_deprovision_p1.json"
+
+# ---------------------------------------------------------------- 2. cold vs warm `run verify`
+say "2. cold vs warm run verify (one tenant), $REPEAT each"
+python3 bench/timeit.py "$REPEAT" -- "$RH" list > "$RES/startup_list.json"
+python3 bench/timeit.py "$REPEAT" --before "rm -rf '$SCRATCH/cache'" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_cold.json"
+python3 bench/timeit.py 1 -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > /dev/null
+python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm.json"
+python3 bench/steps.py "$SCRATCH/evidence" verify "${RESIDENT[0]}" > "$RES/steps_verify_one.json"
+
+# ---------------------------------------------------------------- 3. secrets decrypt: native vs age -d
+say "3. secrets decrypt: runbook-host vs age -d (Python subprocess, as spec §6.5), $REPEAT each"
+T0="${RESIDENT[0]}"
+KEY="$SCRATCH/secrets/tenants/$T0/key.age"
+SOPSFILE="$SCRATCH/secrets/tenants/$T0/secrets.enc.yaml"
+# the SOPS file's age stanza (the data key wrapped for the tenant's recipient): what sops itself runs age on
+python3 - "$SOPSFILE" > "$SCRATCH/stanza.age" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+out, on = [], False
+for l in lines:
+    s = l.strip()
+    if s == "-----BEGIN AGE ENCRYPTED FILE-----": on = True
+    if on: out.append(s)
+    if s == "-----END AGE ENCRYPTED FILE-----": break
+print("\n".join(out))
+PY
+python3 bench/timeit.py "$REPEAT" -- "$RH" secrets decrypt "$SOPSFILE" --identity "$KEY" > "$RES/decrypt_native.json"
+python3 bench/timeit.py "$REPEAT" -- age -d -i "$KEY" "$SCRATCH/stanza.age" > "$RES/decrypt_age.json"
+python3 bench/timeit.py "$REPEAT" -- "$RH" age decrypt -i "$KEY" "$SCRATCH/stanza.age" > "$RES/decrypt_native_age.json"
+
+# part 2 cleared the compile cache: compile provision and deprovision again so the fleet measures runs
+mapfile -t WARM2 < <(ids w 2)
+timed rewarm_provision "$RH" run provision --tenant "${WARM2[1]}" --json
+timed rewarm_deprovision "$RH" run deprovision --tenant "${WARM2[1]}" --json
+
+# ---------------------------------------------------------------- 4. fleet
+mapfile -t T_FLEET < <(ids f "$FLEET")
+say "4a. fleet: provision $FLEET tenants (one process, parallelism $P)"
+printf '%s\n' "${T_FLEET[@]}" > "$RES/fleet-tenants.txt"
+timed fleet_provision "$RH" run provision $(tenant_args "${T_FLEET[@]}") --json
+host_json_summary fleet_provision
+say "4b. fleet: run verify --all-tenants ($((FLEET + 2)) active tenants)"
+rec loadavg_before_fleet_verify "$(cut -d' ' -f1-3 /proc/loadavg)"
+timed fleet_verify "$RH" run verify --all-tenants --json
+host_json_summary fleet_verify
+python3 bench/steps.py "$SCRATCH/evidence" verify "${T_FLEET[@]}" > "$RES/steps_fleet_verify.json"
+say "4c. fleet: run deprovision --all-tenants"
+timed fleet_deprovision "$RH" run deprovision --all-tenants --json
+host_json_summary fleet_deprovision
+
+rec loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$SCRATCH"/logs/*.json* "$RES/" 2>/dev/null || true
+
+# ---------------------------------------------------------------- report
+say "writing docs/benchmarks.md"
+python3 bench/report.py "$RES" > docs/benchmarks.md
+say "done: docs/benchmarks.md (raw: $RES)"

@@ -100,6 +100,7 @@ w(f"for t in …×{N}; do bash bench/shell-recipe.sh deprovision $t DIR; done   
 w(f"psql -f floor.sql   # CREATE DATABASE x TEMPLATE template0 ×{N}, then DROP DATABASE ×{N}, one connection")
 w("```")
 w("")
+R = int(f("ROUNDS", 0))
 rows = [
     ("floor: `CREATE DATABASE … TEMPLATE template0`", "floor_create_wall", None),
     ("floor: `DROP DATABASE`", "floor_drop_wall", None),
@@ -110,7 +111,7 @@ rows = [
     ("runbook-host provision, P=1", "host_provision_1_wall", "host_provision_1"),
     ("runbook-host deprovision, P=1", "host_deprovision_1_wall", "host_deprovision_1"),
 ]
-w(f"| what | total wall | per tenant | peak RSS | status |")
+w(f"| what | wall ({N} tenants{', median round' if R else ''}) | per tenant | peak RSS | status |")
 w("|---|---:|---:|---:|---|")
 for label, key, name in rows:
     total = f(key)
@@ -124,7 +125,8 @@ h1, h1d = f("host_provision_1_wall") / N, f("host_deprovision_1_wall") / N
 fc, fd = f("floor_create_wall") / N, f("floor_drop_wall") / N
 cb, ca = f("checkpoints_req_before_floor"), f("checkpoints_req_after_floor")
 if cb == cb and ca == ca:
-    w(f"PostgreSQL requested checkpoints (`pg_stat_bgwriter.checkpoints_req`, server-wide) during the floor's {N} CREATE + {N} DROP: {ca - cb:.0f}.")
+    w(f"PostgreSQL requested checkpoints (`pg_stat_bgwriter.checkpoints_req`, server-wide, so other sessions' too) during part 1: "
+      f"{ca - cb:.0f}, for {R or 1} × 4 × {N} = {(R or 1) * 4 * N} `DROP DATABASE`s by the bench (floor, shell, host P={P}, host P=1).")
     w("")
 w("Ratios per tenant (shell ÷ host: how many times faster the product is; host ÷ floor: how far above a bare CREATE DATABASE):")
 w("")
@@ -141,8 +143,9 @@ if R:
         vals = [f(f"{a}_r{r}_wall") / f(f"{b}_r{r}_wall") for r in range(1, R + 1)
                 if f(f"{a}_r{r}_wall") == f(f"{a}_r{r}_wall") and f(f"{b}_r{r}_wall")]
         return f"{min(vals):.2f}×–{max(vals):.2f}×" if vals else "n/a"
-    w(f"The {N} tenants per variant ran in {R} interleaved rounds (floor, shell, host P={P}, host P=1 on each round's slice), "
-      "so background load hits every variant alike. Spread of the per-round ratios (lowest–highest round): "
+    w(f"Each variant ran {R} times on {N} fresh tenants, interleaved (round k: floor, shell, host P={P}, host P=1), so "
+      "background load on this shared machine hits every variant alike; the table shows each variant's median round. "
+      "Spread of the per-round ratios (lowest–highest round): "
       f"provision shell ÷ host P={P}: {spread('shell_provision', 'host_provision_p')}; "
       f"provision host P={P} ÷ CREATE floor: {spread('host_provision_p', 'floor_create')}; "
       f"deprovision shell ÷ host P={P}: {spread('shell_deprovision', 'host_deprovision_p')}.")
@@ -250,8 +253,6 @@ w("/usr/bin/time -v runbook-host run verify --all-tenants --json")
 w("runbook-host run deprovision --all-tenants --json")
 w("```")
 w("")
-w("| what | wall | per tenant | peak RSS | status |")
-w("|---|---:|---:|---:|---|")
 active = int(f("fleet_verify_passed", 0) + f("fleet_verify_failed", 0)) or FLEET + 2
 req = int(f("FLEET_REQUESTED", FLEET))
 if req > FLEET:
@@ -262,6 +263,8 @@ if req > FLEET:
     if "fleet_over_cap_error" in fig:
         w(f"Provisioning one tenant past that (exit {fig.get('fleet_over_cap_rc')}): `{fig['fleet_over_cap_error']}`.")
     w("")
+w("| what | wall | per tenant | peak RSS | status |")
+w("|---|---:|---:|---:|---|")
 for label, name, count in [(f"provision {FLEET}", "fleet_provision", FLEET), (f"`verify --all-tenants` ({active} active)", "fleet_verify", active),
                            (f"`deprovision --all-tenants` ({active})", "fleet_deprovision", active)]:
     wall = f(f"{name}_wall")

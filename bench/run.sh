@@ -3,11 +3,18 @@
 #
 #   bash bench/run.sh [N] [FLEET]
 #
-#   N      tenants for provision/deprovision comparisons (default 50)
-#   FLEET  tenants for the fleet verification (default 1000; BENCH_FLEET also works)
+#   N      tenants per variant for provision/deprovision comparisons (default 50)
+#   FLEET  tenants for the fleet verification (default 1000; BENCH_FLEET also works). One registry holds at
+#          most 254 live tenants (tenant octets 1..254), so the fleet is capped at 252 + 2 resident and the
+#          1,000-tenant figures are extrapolated (labelled so in the report).
+#   BENCH_ROUNDS        interleaved repetitions of part 1, median reported (default 3)
 #   BENCH_PARALLELISM   runbook-host Run__Parallelism for the parallel runs (default 4, the product default)
 #   BENCH_REPEAT        repetitions for per-call timings (default 10)
+#   BENCH_R2R=0         skip the ReadyToRun publish experiment and the perf profile
 #   BENCH_KEEP=1        keep the scratch folder (/tmp/rbh-bench.*) for inspection
+#
+# Takes ≈ 10 minutes on 2 cores (N=50, 3 rounds, fleet 254). The hand-written analysis appended to the
+# report lives in bench/notes.md: update it when the figures change.
 #
 # Everything runs against scratch state: its own Paths__Secrets/Evidence/Cache/Logs under /tmp, its own
 # registry database bench_<run>, tenant ids b<run>..., and is removed at the end (deprovision, drop the

@@ -141,7 +141,9 @@ public sealed class TenantRegistry
     /// <summary>
     /// Registers the tenant (or re-registers a deprovisioned one) with <paramref name="status"/>, allocating the
     /// lowest free tenant octet (1..254) if it has none. Idempotent: an existing row keeps its octet and keys;
-    /// only its status changes. Throws when all 254 octets are taken.
+    /// only its status changes. The octet only names the tenant's private network (10.{octet}.0.0/16, network
+    /// spec §9); storage isolation does not depend on it, so once all 254 are taken a tenant is registered
+    /// without one (NULL) instead of being refused, and features that need the network (pg_hba rules) skip it.
     /// </summary>
     public async Task<TenantRecord> RegisterAsync(TenantId tenant, TenantStatus status = TenantStatus.Provisioning,
         CancellationToken cancellationToken = default)
@@ -161,7 +163,7 @@ public sealed class TenantRegistry
                 "SELECT min(n) FROM generate_series(1, 254) n WHERE n NOT IN (SELECT tenant_octet FROM tenants WHERE tenant_octet IS NOT NULL)",
                 conn, tx);
             var found = await free.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            octet = found is int n ? n : throw new InvalidOperationException("no free tenant octet: 254 tenants hold one");
+            octet = found is int n ? n : null;
         }
         const string sql = """
             INSERT INTO tenants (tenant_id, status, tenant_octet) VALUES ($1, $2, $3)
@@ -172,7 +174,7 @@ public sealed class TenantRegistry
         {
             upsert.Parameters.AddWithValue(tenant.Value);
             upsert.Parameters.AddWithValue(status.ToDb());
-            upsert.Parameters.AddWithValue(octet.Value);
+            upsert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)octet ?? DBNull.Value });
             await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         var record = (await GetAsync(conn, tx, tenant, forUpdate: false, cancellationToken).ConfigureAwait(false))!;
@@ -213,6 +215,23 @@ public sealed class TenantRegistry
         await using var cmd = new NpgsqlCommand($"SELECT {TenantColumns} FROM tenants WHERE ($1::text IS NULL OR status = $1) ORDER BY tenant_id", conn);
         cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)status?.ToDb() ?? DBNull.Value });
         return await ReadTenantsAsync(cmd, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> other active tenants, picked at random: the targets of a tenant's
+    /// cross-tenant probes. One small query, so verifying N tenants stays linear in N.
+    /// </summary>
+    public async Task<IReadOnlyList<TenantId>> PickOtherActiveTenantsAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("SELECT tenant_id FROM tenants WHERE status = 'active' AND tenant_id <> $1 ORDER BY random() LIMIT $2", conn);
+        cmd.Parameters.AddWithValue(tenant.Value);
+        cmd.Parameters.AddWithValue(limit);
+        var others = new List<TenantId>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            others.Add(TenantId.Parse(reader.GetString(0)));
+        return others;
     }
 
     /// <summary>Active tenants whose key_rotation_due_at is at or before <paramref name="now"/>, most overdue first.</summary>

@@ -54,6 +54,9 @@ public sealed partial class PgHbaPolicy
         return new PgHbaPolicy(template, m);
     }
 
+    /// <summary>Test seam: a policy that skips validation, to show that <see cref="LineFor"/> still refuses to build a bad line.</summary>
+    internal static PgHbaPolicy Unchecked(string template, string method) => new(template, method);
+
     /// <summary>The tenant's network, e.g. 10.7.0.0/16.</summary>
     public string CidrFor(int octet)
     {

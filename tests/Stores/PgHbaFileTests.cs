@@ -86,6 +86,8 @@ public class PgHbaFileTests
             var text = await File.ReadAllTextAsync(path);
             Assert.Contains($"{PgHbaText.BeginMarker}\nhost {TenantStoreNames.PostgresDatabase(tenant)} {TenantStoreNames.PostgresRole(tenant)} 10.{octet}.0.0/16 scram-sha-256\n", text, StringComparison.Ordinal);
 
+            Assert.False((await hba.VerifyAbsentAsync(tenant)).Pass);
+
             // idempotent
             var once = await File.ReadAllBytesAsync(path);
             await hba.AllowAsync(tenant, octet);
@@ -100,6 +102,7 @@ public class PgHbaFileTests
             Assert.Empty(await ErrorsAsync());
             Assert.False((await hba.VerifyAsync(tenant, octet)).Pass);
             Assert.DoesNotContain(TenantStoreNames.PostgresDatabase(tenant), await File.ReadAllTextAsync(path), StringComparison.Ordinal);
+            Assert.True((await hba.VerifyAbsentAsync(tenant)).Pass);
             await hba.RemoveAsync(tenant); // absent is fine
         }
         finally

@@ -63,7 +63,7 @@ public sealed class PostgresSteps(PostgresTenantStore? store, string whyDisabled
         return await hba.VerifyAsync(tenant, o, cancellationToken);
     }
 
-    /// <summary>After deprovisioning: the database and the role are gone.</summary>
+    /// <summary>After deprovisioning: the database and the role are gone (and the pg_hba.conf line, when managed).</summary>
     public async Task<IReadOnlyList<CheckRecord>> VerifyAbsent(TenantId tenant, CancellationToken cancellationToken)
     {
         if (TenantStore is null)
@@ -73,6 +73,7 @@ public sealed class PostgresSteps(PostgresTenantStore? store, string whyDisabled
         [
             StepChecks.Absence(StoreName, "database_absent", !state.DatabaseExists, TenantStoreNames.PostgresDatabase(tenant)),
             StepChecks.Absence(StoreName, "role_absent", !state.RoleExists, TenantStoreNames.PostgresRole(tenant)),
+            .. hba is null ? Array.Empty<CheckRecord>() : [await hba.VerifyAbsentAsync(tenant, cancellationToken)],
         ];
     }
 

@@ -261,6 +261,17 @@ public sealed class PgHbaFile
         }
     }
 
+    /// <summary>After deprovisioning: no rule in pg_hba_file_rules names the tenant's database or user.</summary>
+    public async Task<CheckRecord> VerifyAbsentAsync(TenantId tenant, CancellationToken cancellationToken = default)
+    {
+        await using var conn = new NpgsqlConnection(_adminConnectionString);
+        await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
+        var absent = rules.Count == 0;
+        return new CheckRecord(StoreName, "pg_hba_rule_absent", absent ? "ABSENT" : "PRESENT", DateTimeOffset.MinValue, absent,
+            absent ? $"{Path}: no rule for {TenantStoreNames.PostgresDatabase(tenant)}" : $"{Path}: line(s) {string.Join(", ", rules.Select(r => r.LineNumber))}");
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     private static string DecodeStrict(byte[] bytes)

@@ -100,6 +100,8 @@ public sealed class PgHbaFile
             if (!string.Equals(updated, originalText, StringComparison.Ordinal))
             {
                 Write(Encoding.UTF8.GetBytes(updated));
+                // From here on the edit is finished (checked and reloaded, or rolled back) even if cancelled.
+                ct = CancellationToken.None;
                 string? problem;
                 try
                 {
@@ -114,8 +116,15 @@ public sealed class PgHbaFile
                 }
                 if (problem is not null)
                 {
-                    Write(original);
-                    await ReloadAsync(conn, CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        Write(original);
+                        await ReloadAsync(conn, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or NpgsqlException or PgHbaException)
+                    {
+                        throw new PgHbaException($"{Path}: {problem}; restoring the previous content FAILED ({e.Message}): repair the file by hand");
+                    }
                     throw new PgHbaException($"{Path}: {problem}; the previous content was restored and reloaded");
                 }
             }
@@ -123,8 +132,12 @@ public sealed class PgHbaFile
         }
         finally
         {
+            // best effort: closing the session releases the lock anyway
             if (conn.State == System.Data.ConnectionState.Open)
-                await ExecAsync(conn, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None).ConfigureAwait(false);
+            {
+                try { await ExecAsync(conn, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None).ConfigureAwait(false); }
+                catch (NpgsqlException) { }
+            }
         }
     }
 

@@ -50,6 +50,15 @@ internal static class HostConfiguration
             try { _ = new NpgsqlConnectionStringBuilder(settings.Postgres.AdminConnectionString); }
             catch (ArgumentException) { throw new UsageException($"{EnvironmentPrefix}Postgres__AdminConnectionString is not a valid Npgsql connection string"); }
         }
+        try { _ = RunbookHost.Stores.Postgres.PgHbaPolicy.Create(settings.Postgres.HbaCidrTemplate, settings.Postgres.HbaMethod); }
+        catch (ArgumentException error) { throw new UsageException($"{EnvironmentPrefix}Postgres__HbaCidrTemplate / Postgres__HbaMethod: {error.Message.Split(" (Parameter")[0]}"); }
+        if (settings.Postgres.HbaFile.Length > 0)
+        {
+            if (settings.Postgres.HbaFile.Contains('\0') || !Path.IsPathFullyQualified(settings.Postgres.HbaFile))
+                throw new UsageException($"{EnvironmentPrefix}Postgres__HbaFile must be an absolute path (the server's pg_hba.conf, see SHOW hba_file)");
+            if (settings.Postgres.AdminConnectionString.Length == 0 || !settings.Postgres.Enabled)
+                throw new UsageException($"{EnvironmentPrefix}Postgres__HbaFile is set but PostgreSQL is not configured or is disabled");
+        }
         if (settings.Redis.Configuration.Length > 0)
         {
             try { _ = StackExchange.Redis.ConfigurationOptions.Parse(settings.Redis.Configuration); }

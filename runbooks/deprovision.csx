@@ -10,6 +10,7 @@ using RunbookHost.Registry;
 await Step("mark the tenant deprovisioning (§8.1)", Registry.SetStatus(Tenant, TenantStatus.Deprovisioning));
 await Step("§4.4 Qdrant: delete the collection and revoke the tenant's tokens", Qdrant.Deprovision(Tenant));
 await Step("§3.4 PostgreSQL: drop the database (WITH FORCE) and the role", Postgres.Deprovision(Tenant));
+await Step("§3.4 PostgreSQL: remove the tenant's pg_hba.conf entry and reload", Postgres.RemoveTenantNetwork(Tenant));
 await Step("§2.5 MinIO: empty and remove the bucket, detach and remove user and policy", Minio.Deprovision(Tenant));
 await Step("§5.4 Redis: delete the ACL user, then every key under the tenant prefix", Redis.Deprovision(Tenant));
 

@@ -17,6 +17,8 @@ await Step("§10.1 generate the tenant's age key pair (§6.2)", Keys.EnsureKey(T
 await Step("§10.2-3 generate credentials into the SOPS-encrypted secrets file (§6.3, §6.4)", Keys.EnsureSecrets(Tenant));
 await Step("§10.4 MinIO bucket, IAM user and policy (§2.1-§2.3)", Minio.Provision(Tenant, () => Secrets().MinioSecretKey));
 await Step("§10.5 PostgreSQL database and user (§3.1)", Postgres.Provision(Tenant, () => Secrets().PostgresPassword));
+// Off unless RUNBOOKHOST_Postgres__HbaFile is set; the octet is read from the registry when the step runs.
+await Step("§3.2 pg_hba.conf: the tenant user only from its network", Postgres.AllowTenantNetwork(Tenant, Registry.Octet(Tenant)));
 await Step("§10.6 Qdrant collection (§4.1)", Qdrant.Provision(Tenant));
 await Step("§10.6 Qdrant collection-scoped token into the secrets file (§4.2)", Qdrant.IssueToken(Tenant));
 await Step("§10.7 Redis ACL user for the tenant prefix (§5.2)", Redis.Provision(Tenant, () => Secrets().RedisPassword));

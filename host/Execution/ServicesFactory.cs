@@ -34,7 +34,8 @@ internal sealed class ServicesFactory : IAsyncDisposable
             Keys = keys,
             Minio = new MinioSteps(minio, Disabled("MinIO", "Minio", settings.Minio.Enabled)),
             Qdrant = new QdrantSteps(qdrant, Disabled("Qdrant", "Qdrant", settings.Qdrant.Enabled), keys),
-            Postgres = new PostgresSteps(postgres, Disabled("PostgreSQL", "Postgres", settings.Postgres.Enabled)),
+            Postgres = new PostgresSteps(postgres, Disabled("PostgreSQL", "Postgres", settings.Postgres.Enabled),
+                postgresConfigured ? PgHbaFile.FromSettings(settings.Postgres) : null),
             Redis = new RedisSteps(redis, Disabled("Redis", "Redis", settings.Redis.Enabled)),
             Registry = new RegistrySteps(Registry, "disabled: the registry lives on PostgreSQL (RUNBOOKHOST_Postgres__AdminConnectionString not set)", clock, settings.Keys.RotationDays),
         };

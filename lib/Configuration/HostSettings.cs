@@ -33,6 +33,15 @@ public sealed class PostgresSettings
     public bool Enabled { get; set; } = true;
     /// <summary>Host name tenants use to reach PostgreSQL in verification probes; defaults to the admin host.</summary>
     public string TenantHost { get; set; } = "";
+    /// <summary>
+    /// Path of the server's pg_hba.conf, readable and writable by this process (same machine or a shared volume).
+    /// Empty = pg_hba.conf management off (the default). See docs/stores.md "pg_hba.conf management".
+    /// </summary>
+    public string HbaFile { get; set; } = "";
+    /// <summary>Each tenant's network; <c>{octet}</c> is its tenant_octet (1..254). Must give a network CIDR for every octet.</summary>
+    public string HbaCidrTemplate { get; set; } = Stores.Postgres.PgHbaPolicy.DefaultCidrTemplate;
+    /// <summary>Authentication method of the tenant lines: scram-sha-256 (default), md5 or cert. trust and password are refused.</summary>
+    public string HbaMethod { get; set; } = Stores.Postgres.PgHbaPolicy.DefaultMethod;
 }
 
 public sealed class RedisSettings

@@ -12,7 +12,15 @@ public static class AtomicFile
     public const UnixFileMode PublicFile = PrivateFile | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     public const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = PublicFile)
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = PublicFile) =>
+        Write(path, content, mode, prepare: null);
+
+    /// <summary>
+    /// As <see cref="Write(string, ReadOnlySpan{byte}, UnixFileMode)"/>; <paramref name="prepare"/> runs on the
+    /// temporary file's handle before the rename (e.g. to set its exact mode and owner), so the target never
+    /// has the wrong owner, not even for an instant.
+    /// </summary>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode, Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? prepare)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -29,6 +37,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
+                prepare?.Invoke(stream.SafeFileHandle);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);

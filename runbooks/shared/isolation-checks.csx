@@ -21,6 +21,8 @@ async Task VerifyIsolation(string section)
         RecordChecks(await Minio.Verify(Tenant, () => secrets.MinioSecretKey, other, CancellationToken)));
     await Step($"{section}.2 PostgreSQL: only the tenant's database, as its own user (§3.3)", async () =>
         RecordChecks(await Postgres.Verify(Tenant, () => secrets.PostgresPassword, CancellationToken)));
+    await Step($"{section}.2 PostgreSQL: pg_hba.conf has exactly the tenant's network line (§3.2)", async () =>
+        RecordChecks([await Postgres.VerifyTenantNetwork(Tenant, await Registry.TenantOctet(Tenant, CancellationToken), CancellationToken)]));
     await Step($"{section}.3 Qdrant: only the tenant's collection, with its own token (§4.3)", async () =>
         RecordChecks(await Qdrant.Verify(Tenant, () => secrets.QdrantApiKey, others, CancellationToken)));
     await Step($"{section}.4 Redis: only the tenant's key prefix, as its own ACL user (§5.3)", async () =>

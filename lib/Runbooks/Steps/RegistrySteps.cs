@@ -52,6 +52,22 @@ public sealed class RegistrySteps(TenantRegistry? registry, string whyDisabled, 
         : new RunbookOperation([$"INSERT INTO audit_events (event_type, tenant_id) VALUES ('{eventType}', '{tenant}')"],
             async ct => await registry.RecordAuditAsync(eventType, tenant, details, ct));
 
+    /// <summary>
+    /// The tenant's network octet (allocated at <see cref="Register"/>), read from the registry when the returned
+    /// function is called, i.e. when the step that needs it runs (after Register, also in the same run).
+    /// Null without a registry. The function throws if the tenant is not registered or has no octet (all 254 were taken when it registered:
+    /// its network cannot be restricted with the 10.{octet}.0.0/16 scheme, and the pg_hba step says so).
+    /// </summary>
+    public Func<int>? Octet(TenantId tenant) => registry is null ? null : () =>
+    {
+        var record = registry.GetAsync(tenant).GetAwaiter().GetResult();
+        return record?.TenantOctet ?? throw new InvalidOperationException($"tenant {tenant} has no network octet in the registry (register it first)");
+    };
+
+    /// <summary>The tenant's network octet now; null without a registry, or when the tenant is not registered (e.g. a dry run of a new tenant).</summary>
+    public async Task<int?> TenantOctet(TenantId tenant, CancellationToken cancellationToken) =>
+        registry is null ? null : (await registry.GetAsync(tenant, cancellationToken))?.TenantOctet;
+
     /// <summary>A few other active tenants (at random), the targets of cross-tenant probes; empty without a registry.</summary>
     public async Task<IReadOnlyList<TenantId>> OtherActiveTenants(TenantId tenant, CancellationToken cancellationToken) =>
         registry is null ? [] : await registry.PickOtherActiveTenantsAsync(tenant, CrossTenantProbes, cancellationToken);

@@ -1,0 +1,313 @@
+using System.Net;
+using System.Text;
+using Npgsql;
+using RunbookHost.Configuration;
+using RunbookHost.Evidence;
+using RunbookHost.IO;
+using RunbookHost.Tenants;
+
+namespace RunbookHost.Stores.Postgres;
+
+/// <summary>
+/// Optional pg_hba.conf management (spec §3.2): one line per tenant in a managed block of the server's
+/// pg_hba.conf, which this process must be able to read and write (same machine or a shared volume).
+/// Every edit runs under a PostgreSQL advisory lock (so parallel runs and hosts do not lose each other's
+/// lines), is written atomically with the file's mode and owner kept, checked in <c>pg_hba_file_rules</c>
+/// and only then loaded with <c>pg_reload_conf()</c>. If PostgreSQL reports any error in the file, or does
+/// not see the expected change, the previous content is written back, reloaded, and the edit throws.
+/// See docs/stores.md "pg_hba.conf management".
+/// </summary>
+public sealed class PgHbaFile
+{
+    public const string StoreName = PostgresTenantStore.StoreName;
+
+    /// <summary>pg_advisory_lock key serialising edits: first 8 bytes of SHA-256("runbook-host:pg_hba").</summary>
+    private static readonly long LockKey = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData("runbook-host:pg_hba"u8)[..8]);
+
+    private readonly string _adminConnectionString;
+
+    public PgHbaFile(string path, PgHbaPolicy policy, string adminConnectionString)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException("pg_hba.conf path is empty", nameof(path));
+        ArgumentNullException.ThrowIfNull(policy);
+        if (string.IsNullOrWhiteSpace(adminConnectionString))
+            throw new ArgumentException("PostgreSQL admin connection string is empty", nameof(adminConnectionString));
+        Path = System.IO.Path.GetFullPath(path);
+        Policy = policy;
+        _adminConnectionString = adminConnectionString;
+    }
+
+    /// <summary>Null when <see cref="PostgresSettings.HbaFile"/> is empty (management off, the default). Throws on an invalid template or method.</summary>
+    public static PgHbaFile? FromSettings(PostgresSettings settings) =>
+        string.IsNullOrWhiteSpace(settings.HbaFile) || string.IsNullOrWhiteSpace(settings.AdminConnectionString)
+            ? null
+            : new PgHbaFile(settings.HbaFile, PgHbaPolicy.Create(settings.HbaCidrTemplate, settings.HbaMethod), settings.AdminConnectionString);
+
+    public string Path { get; }
+
+    public PgHbaPolicy Policy { get; }
+
+    /// <summary>Test seam: changes the text after the edit, just before it is written (to simulate a file PostgreSQL rejects).</summary>
+    internal Func<string, string>? BeforeWrite { get; set; }
+
+    // ---------------------------------------------------------------- dry run
+
+    public IReadOnlyList<string> DescribeAllow(TenantId tenant, int? octet) =>
+    [
+        $"pg_hba.conf {Path}: in the block '{PgHbaText.BeginMarker}' (inserted before the first 'all' rule if absent), set the line for {TenantStoreNames.PostgresDatabase(tenant)} to: "
+            + (octet is int o ? Policy.LineFor(tenant, o) : Policy.DescribeLine(tenant) + "   (<tenant_octet> from the registry)"),
+        "check SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL (none allowed; else the previous file is restored), then SELECT pg_reload_conf()",
+    ];
+
+    public IReadOnlyList<string> DescribeRemove(TenantId tenant) =>
+    [
+        $"pg_hba.conf {Path}: remove the managed line for database {TenantStoreNames.PostgresDatabase(tenant)} / user {TenantStoreNames.PostgresRole(tenant)} (absent is fine)",
+        "check SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL (none allowed; else the previous file is restored), then SELECT pg_reload_conf()",
+    ];
+
+    // ---------------------------------------------------------------- apply
+
+    /// <summary>Adds or replaces the tenant's line, then reloads. Idempotent.</summary>
+    public Task AllowAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default)
+    {
+        var line = Policy.LineFor(tenant, octet); // validated before anything is read or written
+        var expected = ExpectedRule(tenant, octet);
+        return EditAsync(content => PgHbaText.SetTenant(content, tenant, line), tenant, expected, cancellationToken);
+    }
+
+    /// <summary>Removes the tenant's line (absent is fine), then reloads. Idempotent.</summary>
+    public Task RemoveAsync(TenantId tenant, CancellationToken cancellationToken = default) =>
+        EditAsync(content => PgHbaText.RemoveTenant(content, tenant), tenant, null, cancellationToken);
+
+    private async Task EditAsync(Func<string, string> change, TenantId tenant, ExpectedHbaRule? expected, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(_adminConnectionString);
+        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await ExecAsync(conn, $"SELECT pg_advisory_lock({LockKey})", ct).ConfigureAwait(false);
+        try
+        {
+            var before = await ReadErrorsAsync(conn, ct).ConfigureAwait(false);
+            if (before.Count > 0)
+                throw new PgHbaException($"{Path} already has errors before this edit ({Format(before)}); fix the file first, nothing was changed");
+
+            var original = await File.ReadAllBytesAsync(Path, ct).ConfigureAwait(false);
+            var originalText = DecodeStrict(original);
+            var updated = change(originalText);
+            if (BeforeWrite is { } seam)
+                updated = seam(updated);
+
+            if (!string.Equals(updated, originalText, StringComparison.Ordinal))
+            {
+                Write(Encoding.UTF8.GetBytes(updated));
+                // From here on the edit is finished (checked and reloaded, or rolled back) even if cancelled.
+                ct = CancellationToken.None;
+                string? problem;
+                try
+                {
+                    var errors = await ReadErrorsAsync(conn, ct).ConfigureAwait(false);
+                    problem = errors.Count > 0
+                        ? $"PostgreSQL rejects the edited file: {Format(errors)}"
+                        : await CheckTenantRulesAsync(conn, tenant, expected, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException)
+                {
+                    problem = $"could not check the edited file: {e.Message}";
+                }
+                if (problem is not null)
+                {
+                    try
+                    {
+                        Write(original);
+                        await ReloadAsync(conn, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or NpgsqlException or PgHbaException)
+                    {
+                        throw new PgHbaException($"{Path}: {problem}; restoring the previous content FAILED ({e.Message}): repair the file by hand");
+                    }
+                    throw new PgHbaException($"{Path}: {problem}; the previous content was restored and reloaded");
+                }
+            }
+            await ReloadAsync(conn, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // best effort: closing the session releases the lock anyway
+            if (conn.State == System.Data.ConnectionState.Open)
+            {
+                try { await ExecAsync(conn, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None).ConfigureAwait(false); }
+                catch (NpgsqlException) { }
+            }
+        }
+    }
+
+    /// <summary>Atomic replace keeping the file's mode and, when running as root, its owner (postgres).</summary>
+    private void Write(byte[] content)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("pg_hba.conf management needs Linux (file owner and mode are kept with statx/fchown)");
+        var mode = File.GetUnixFileMode(Path);
+        var (uid, gid) = FileOwner.Get(Path);
+        var root = FileOwner.EffectiveUid == 0;
+        if (!root && uid != FileOwner.EffectiveUid)
+            throw new PgHbaException($"{Path} is owned by uid {uid}; runbook-host runs as uid {FileOwner.EffectiveUid} and could not keep that owner (run as the file's owner or as root)");
+        AtomicFile.Write(Path, content, mode, handle =>
+        {
+            if (OperatingSystem.IsLinux())
+                File.SetUnixFileMode(handle, mode); // exact, whatever the umask
+            if (root)
+                FileOwner.Set(handle, uid, gid);
+        });
+    }
+
+    private static async Task ReloadAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT pg_reload_conf()", conn);
+        if (await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true)
+            throw new PgHbaException("SELECT pg_reload_conf() returned false (the server could not be signalled)");
+    }
+
+    // ---------------------------------------------------------------- what the server sees
+
+    internal sealed record HbaRule(int LineNumber, string Type, string[] Databases, string[] Users, string? Address, string? Netmask, string? Method, string? Error);
+
+    internal sealed record ExpectedHbaRule(string Database, string User, string Address, string Netmask, string Method);
+
+    internal ExpectedHbaRule ExpectedRule(TenantId tenant, int octet)
+    {
+        var network = IPNetwork.Parse(Policy.CidrFor(octet));
+        return new ExpectedHbaRule(TenantStoreNames.PostgresDatabase(tenant), TenantStoreNames.PostgresRole(tenant),
+            network.BaseAddress.ToString(), Netmask(network).ToString(), Policy.Method);
+    }
+
+    private static IPAddress Netmask(IPNetwork network)
+    {
+        var bytes = new byte[network.BaseAddress.GetAddressBytes().Length];
+        for (var i = 0; i < network.PrefixLength; i++)
+            bytes[i / 8] |= (byte)(0x80 >> (i % 8));
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>Rules of the file on disk that name the tenant's database or user (pg_hba_file_rules reads the file, not the loaded copy).</summary>
+    internal static async Task<List<HbaRule>> ReadTenantRulesAsync(NpgsqlConnection conn, TenantId tenant, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT line_number, type, database, user_name, address, netmask, auth_method, error
+            FROM pg_hba_file_rules WHERE $1 = ANY(database) OR $2 = ANY(user_name) ORDER BY line_number
+            """, conn);
+        cmd.Parameters.AddWithValue(TenantStoreNames.PostgresDatabase(tenant));
+        cmd.Parameters.AddWithValue(TenantStoreNames.PostgresRole(tenant));
+        var rules = new List<HbaRule>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            rules.Add(new HbaRule(reader.GetInt32(0), reader.IsDBNull(1) ? "" : reader.GetString(1),
+                reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2), reader.IsDBNull(3) ? [] : reader.GetFieldValue<string[]>(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return rules;
+    }
+
+    internal static async Task<List<(int? Line, string Error)>> ReadErrorsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number", conn);
+        var errors = new List<(int?, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            errors.Add((reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetString(1)));
+        return errors;
+    }
+
+    /// <summary>Null when the server sees exactly the expected tenant rule (or none, for a removal); otherwise what is wrong.</summary>
+    private static async Task<string?> CheckTenantRulesAsync(NpgsqlConnection conn, TenantId tenant, ExpectedHbaRule? expected, CancellationToken ct)
+    {
+        var rules = await ReadTenantRulesAsync(conn, tenant, ct).ConfigureAwait(false);
+        if (expected is null)
+            return rules.Count == 0 ? null : $"PostgreSQL still sees {rules.Count} rule(s) for {TenantStoreNames.PostgresDatabase(tenant)} (lines {string.Join(", ", rules.Select(r => r.LineNumber))}); is {nameof(PostgresSettings.HbaFile)} the file the server reads (SHOW hba_file)?";
+        return rules.Count == 1 && Matches(rules[0], expected)
+            ? null
+            : $"PostgreSQL does not see exactly the expected rule for {expected.Database} (it sees {rules.Count}); is {nameof(PostgresSettings.HbaFile)} the file the server reads (SHOW hba_file)?";
+    }
+
+    internal static bool Matches(HbaRule rule, ExpectedHbaRule expected) =>
+        rule.Error is null && rule.Type == "host"
+        && rule.Databases is [var db] && db == expected.Database
+        && rule.Users is [var user] && user == expected.User
+        && rule.Address == expected.Address && rule.Netmask == expected.Netmask && rule.Method == expected.Method;
+
+    // ---------------------------------------------------------------- verification
+
+    /// <summary>
+    /// Catalog check, no login: <c>pg_hba_file_rules</c> has exactly one rule naming the tenant's database or
+    /// user, it is the expected host line for its network, it comes before the first non-local <c>all</c>
+    /// rule, and the file has no errors.
+    /// </summary>
+    public async Task<CheckRecord> VerifyAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default)
+    {
+        const string test = "pg_hba_tenant_network";
+        var expected = ExpectedRule(tenant, octet);
+        var line = Policy.LineFor(tenant, octet);
+        try
+        {
+            await using var conn = new NpgsqlConnection(_adminConnectionString);
+            await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var errors = await ReadErrorsAsync(conn, cancellationToken).ConfigureAwait(false);
+            var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("SELECT min(line_number) FROM pg_hba_file_rules WHERE 'all' = ANY(database) AND type <> 'local'", conn);
+            var catchAll = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
+            var problems = new List<string>();
+            if (errors.Count > 0)
+                problems.Add($"file errors: {Format(errors)}");
+            if (rules.Count != 1 || !Matches(rules[0], expected))
+                problems.Add($"expected exactly '{line}', found {rules.Count} rule(s) naming the tenant"
+                    + (rules.Count == 0 ? "" : " at line(s) " + string.Join(", ", rules.Select(r => r.LineNumber))));
+            else if (catchAll is int first && rules[0].LineNumber > first)
+                problems.Add($"the tenant rule (line {rules[0].LineNumber}) comes after the catch-all rule at line {first}, so it never matches");
+            return problems.Count == 0
+                ? Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Pass, $"line {rules[0].LineNumber}: {line}")
+                : Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, string.Join("; ", problems));
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Error, e.Message);
+        }
+    }
+
+    /// <summary>After deprovisioning: no rule in pg_hba_file_rules names the tenant's database or user.</summary>
+    public async Task<CheckRecord> VerifyAbsentAsync(TenantId tenant, CancellationToken cancellationToken = default)
+    {
+        await using var conn = new NpgsqlConnection(_adminConnectionString);
+        await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
+        var absent = rules.Count == 0;
+        return new CheckRecord(StoreName, "pg_hba_rule_absent", absent ? "ABSENT" : "PRESENT", DateTimeOffset.MinValue, absent,
+            absent ? $"{Path}: no rule for {TenantStoreNames.PostgresDatabase(tenant)}" : $"{Path}: line(s) {string.Join(", ", rules.Select(r => r.LineNumber))}");
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private static string DecodeStrict(byte[] bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new PgHbaException("pg_hba.conf is not valid UTF-8; refusing to rewrite it");
+        }
+    }
+
+    private static string Format(IEnumerable<(int? Line, string Error)> errors) =>
+        string.Join("; ", errors.Select(e => e.Line is int l ? $"line {l}: {e.Error}" : e.Error));
+
+    private static async Task ExecAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+}
+
+/// <summary>A pg_hba.conf edit was refused or rolled back. The message says why and what state the file is in.</summary>
+public sealed class PgHbaException(string message) : Exception(message);

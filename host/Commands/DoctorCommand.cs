@@ -17,6 +17,8 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
         {
             await Postgres(settings.Postgres),
             await Redis(settings.Redis),
+            await Minio(settings.Minio),
+            await Qdrant(settings.Qdrant),
             Folder("secrets", settings.Paths.Secrets),
             Folder("evidence", settings.Paths.Evidence),
             Runbooks(options.RunbooksFolder),
@@ -60,6 +62,39 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
         catch (Exception error) when (error is RedisException or TimeoutException)
         {
             return ("redis", false, $"unreachable: {error.Message.Split('\n')[0]}");
+        }
+    }
+
+    private static async Task<(string, bool, string)> Minio(RunbookHost.Stores.Minio.MinioSettings minio)
+    {
+        if (!minio.Enabled || !minio.IsConfigured)
+            return ("minio", true, "not configured (RUNBOOKHOST_Minio__Endpoint, __AccessKey, __SecretKey): skipped by runbooks");
+        try
+        {
+            using var store = new RunbookHost.Stores.Minio.MinioTenantStore(minio);
+            // A plain (unencrypted) admin call: proves the endpoint answers and accepts the admin signature.
+            _ = await store.Admin.GetUserInfoAsync("runbook-host-doctor-probe", CancellationToken.None);
+            return ("minio", true, $"{minio.Endpoint}, admin API reachable as {minio.AccessKey}");
+        }
+        catch (Exception error)
+        {
+            return ("minio", false, $"unreachable: {error.Message.Split('\n')[0]}");
+        }
+    }
+
+    private static async Task<(string, bool, string)> Qdrant(RunbookHost.Stores.Qdrant.QdrantSettings qdrant)
+    {
+        if (!qdrant.Enabled || qdrant.Endpoint.Length == 0)
+            return ("qdrant", true, "not configured (RUNBOOKHOST_Qdrant__Endpoint, __ApiKey): skipped by runbooks");
+        try
+        {
+            using var store = new RunbookHost.Stores.Qdrant.QdrantTenantStore(qdrant);
+            _ = await store.CollectionExistsAsync(RunbookHost.Tenants.TenantId.Parse("doctorprobe"));
+            return ("qdrant", true, $"{qdrant.Endpoint}, api key accepted");
+        }
+        catch (Exception error)
+        {
+            return ("qdrant", false, $"unreachable: {error.Message.Split('\n')[0]}");
         }
     }
 

@@ -1,0 +1,36 @@
+using RunbookHost.Tests.Support;
+
+namespace RunbookHost.Tests.Host;
+
+public class DoctorCommandTests
+{
+    [Fact]
+    public async Task DoctorReportsEveryStoreOnOneLineAndPassesWhenConfiguredStoresAnswer()
+    {
+        using var host = new HostProcess();
+        host.Environment["RUNBOOKHOST_Postgres__AdminConnectionString"] = TestServers.PostgresAdmin;
+        host.Environment["RUNBOOKHOST_Redis__Configuration"] = TestServers.Redis;
+
+        var run = await host.Run("doctor");
+
+        Assert.True(run.ExitCode == 0, run.StandardOutput);
+        var lines = run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("ok    postgres", StringComparison.Ordinal) && l.Contains("server 15"));
+        Assert.Contains(lines, l => l.StartsWith("ok    redis", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("ok    minio", StringComparison.Ordinal) && l.Contains("not configured"));
+        Assert.Contains(lines, l => l.StartsWith("ok    qdrant", StringComparison.Ordinal) && l.Contains("not configured"));
+    }
+
+    [Fact]
+    public async Task AConfiguredStoreThatDoesNotAnswerFailsTheDoctorWithExitOne()
+    {
+        using var host = new HostProcess();
+        host.Environment["RUNBOOKHOST_Postgres__AdminConnectionString"] = "Host=127.0.0.1;Port=9;Username=x;Password=y;Timeout=2";
+
+        var run = await host.Run("doctor");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(run.StandardOutput.Split('\n'), l => l.StartsWith("FAIL  postgres", StringComparison.Ordinal));
+        Assert.DoesNotContain("Password=y", run.StandardOutput + run.StandardError);
+    }
+}

@@ -279,6 +279,7 @@ rec loadavg_before_fleet_verify "$(cut -d' ' -f1-3 /proc/loadavg)"
 timed fleet_verify "$RH" run verify --all-tenants --json
 host_json_summary fleet_verify
 python3 bench/steps.py "$SCRATCH/evidence" verify "${T_FLEET[@]}" > "$RES/steps_fleet_verify.json"
+python3 bench/steps.py "$SCRATCH/evidence" verify _fleet > "$RES/steps_fleet_proof.json" || true   # the fleet-wide proof
 say "4c. fleet: run deprovision --all-tenants"
 timed fleet_deprovision "$RH" run deprovision --all-tenants --json
 host_json_summary fleet_deprovision

@@ -49,12 +49,14 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
     public async Task<RunOutcome> Run(Prepared prepared, TenantId tenant, CancellationToken cancellationToken)
     {
         var metadata = prepared.Source.Metadata;
-        var record = NewRecord(prepared, tenant.Value, RunbookArguments.ForEvidence(metadata, prepared.Parameters));
         var tenantLog = logger().ForContext("Tenant", tenant.Value).ForContext("Runbook", metadata.Name);
         // One run per tenant at a time: on this machine (flock) and across machines (registry advisory lock).
         using var tenantLock = TenantFileLock.Acquire(settings.Paths.Secrets, tenant, LockTimeout, cancellationToken);
         var registry = await services.ReadyRegistry(cancellationToken);
         await using var registryLock = registry is null ? null : await registry.AcquireTenantLockAsync(tenant, LockTimeout, cancellationToken);
+        // The run starts once it holds the tenant: a run that waited for another must not date its evidence
+        // before that other run's, or the tenant's evidence chain would be out of order.
+        var record = NewRecord(prepared, tenant.Value, RunbookArguments.ForEvidence(metadata, prepared.Parameters));
         var runId = registry is null ? (Guid?)null : await registry.RecordRunStartedAsync(
             new RunStart(metadata.Name, metadata.Version, prepared.Source.SourceSha256, tenant, prepared.DryRun, record.StartedAt), cancellationToken);
         var context = new RunbookContext(tenant, prepared.Parameters, prepared.DryRun, record, tenantLog, clock, services.Services, cancellationToken);

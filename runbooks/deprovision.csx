@@ -30,6 +30,7 @@ else
     });
 
 await Step("§7.3 archive the tenant's key (kept for backup recovery until purged)", Keys.ArchiveKey(Tenant));
+await Step("§8.3 record the key ARCHIVED in the registry's key history", Registry.ArchiveActiveKey(Tenant));
 await Step("mark the tenant deprovisioned and audit it (§8.1)", Registry.SetStatus(Tenant, TenantStatus.Deprovisioned));
 await Step("audit TENANT_DEPROVISIONED", Registry.Audit(Tenant, "TENANT_DEPROVISIONED"));
 

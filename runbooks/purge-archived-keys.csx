@@ -13,6 +13,13 @@ var due = await Step($"§7.3 list archived keys archived {retentionDays} or more
 if (due.Count == 0)
     Skip("§7.3 purge archived keys", $"no archived key is {retentionDays} or more days old");
 
+// A deprovisioned tenant (no active key) keeps its secrets file only as long as some archived key may be
+// needed to read it. Once every key that still opens it is past retention, the file goes first, then the keys.
+var deprovisioned = !keys.HasKey(Tenant) && keys.HasSecrets(Tenant);
+var keysOpeningSecrets = keys.ArchivedKeys(Tenant).Where(k => keys.StillDecryptsSecrets(Tenant, k)).ToList();
+if (deprovisioned && keysOpeningSecrets.Count > 0 && keysOpeningSecrets.All(k => due.Any(d => d.Path == k.Path)))
+    await Step("§7.3 purge the deprovisioned tenant's secrets file (its keys are all past retention)", keys.PurgeDeprovisionedSecrets(Tenant));
+
 foreach (var key in due)
 {
     // A key that still opens the current secrets file is never purged: that would leave secrets no key decrypts.

@@ -309,6 +309,33 @@ public sealed class TenantRegistry
     }
 
     /// <summary>
+    /// Deprovision (§8.3): the tenant's ACTIVE key becomes ARCHIVED (its file was archived, not destroyed), with a
+    /// KEY_ARCHIVED audit event, so purge-archived-keys can later mark it PURGED. Returns the version, or null
+    /// when no key is ACTIVE (already archived: idempotent).
+    /// </summary>
+    public async Task<int?> ArchiveActiveKeyAsync(TenantId tenant, DateTimeOffset archivedAt, CancellationToken cancellationToken = default)
+    {
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        int? version = null;
+        await using (var archive = new NpgsqlCommand(
+            "UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = $2 WHERE tenant_id = $1 AND status = 'ACTIVE' RETURNING key_version", conn, tx))
+        {
+            archive.Parameters.AddWithValue(tenant.Value);
+            archive.Parameters.AddWithValue(archivedAt.ToUniversalTime());
+            if (await archive.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int v)
+                version = v;
+        }
+        if (version is not null)
+        {
+            await InsertAuditAsync(conn, tx, "KEY_ARCHIVED", tenant.Value, new Dictionary<string, object?> { ["key_version"] = version, ["reason"] = "deprovisioned" }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return version;
+    }
+
+    /// <summary>
     /// Marks an ARCHIVED key version PURGED. Returns false when it already is; throws for the ACTIVE key
     /// (never purge the key in use) and for an unknown version.
     /// </summary>

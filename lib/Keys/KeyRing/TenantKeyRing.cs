@@ -231,6 +231,28 @@ public sealed class TenantKeyRing
             });
     }
 
+    /// <summary>
+    /// §7.3 for a deprovisioned tenant (no <c>key.age</c> any more): shreds its secrets file, whose credentials
+    /// were removed from every store at deprovision, so that its archived keys can then be purged after
+    /// retention. The secrets go first: at no moment is there a secrets file without a key that opens it.
+    /// </summary>
+    public IRunbookOperation PurgeDeprovisionedSecrets(TenantId tenant)
+    {
+        var files = Files(tenant);
+        return new RunbookOperation(
+            [$"shred -u {files.Relative(files.Secrets)} (tenant deprovisioned: no {TenantKeyFiles.KeyName}; its credentials no longer exist in any store)"],
+            _ =>
+            {
+                using var _lock = KeyRingLock.Acquire(files, LockTimeout);
+                if (!File.Exists(files.Secrets))
+                    return Task.CompletedTask; // already purged
+                if (File.Exists(files.Key) || File.Exists(files.NewKey) || File.Exists(files.Journal))
+                    throw new KeyRingException($"tenant {tenant} still has an active key or an unfinished rotation: its secrets are in use and are never purged");
+                KeyFile.Shred(files.Secrets);
+                return Task.CompletedTask;
+            });
+    }
+
     /// <summary>§7.2: the rotation of one tenant's key, as separately named, resumable steps.</summary>
     public KeyRotation Rotation(TenantId tenant, string reason) => new(this, Files(tenant), reason);
 

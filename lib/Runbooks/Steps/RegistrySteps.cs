@@ -37,6 +37,14 @@ public sealed class RegistrySteps(TenantRegistry? registry, string whyDisabled, 
         ? new SkippedOperation(whyDisabled)
         : rotation.RecordInRegistry(registry, rotationDays);
 
+    /// <summary>§8.3 at deprovision: the tenant's ACTIVE key ARCHIVED in the key history (its file is archived, not destroyed).</summary>
+    public IRunbookOperation ArchiveActiveKey(TenantId tenant) => registry is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(
+            [$"UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = now() WHERE tenant_id = '{tenant}' AND status = 'ACTIVE'",
+             "INSERT INTO audit_events (event_type) VALUES ('KEY_ARCHIVED')"],
+            async ct => await registry.ArchiveActiveKeyAsync(tenant, clock.GetUtcNow(), ct));
+
     /// <summary>§8.3: an archived key version PURGED.</summary>
     public IRunbookOperation MarkPurged(TenantId tenant, ArchivedKey key) => registry is null
         ? new SkippedOperation(whyDisabled)

@@ -28,9 +28,12 @@ internal sealed class HostEnvironment
         return new HostEnvironment(settings, options.RunbooksFolder, quiet);
     }
 
-    public RunbookCatalog Catalog()
+    public RunbookCatalog Catalog() => OpenCatalog(RunbooksFolder);
+
+    /// <summary>The runbooks folder, or a one-line usage error when it does not exist.</summary>
+    public static RunbookCatalog OpenCatalog(string folder)
     {
-        try { return new RunbookCatalog(RunbooksFolder); }
+        try { return new RunbookCatalog(folder); }
         catch (RunbookDefinitionException error) { throw new UsageException(error.Message); }
     }
 }

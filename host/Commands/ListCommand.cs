@@ -22,8 +22,8 @@ internal sealed class ListCommand : Command<ListCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var catalog = new RunbookCatalog(Path.GetFullPath(settings.RunbooksFolder) is var root && Directory.Exists(root)
-            ? root : throw new UsageException($"runbooks folder not found: {settings.RunbooksFolder}"));
+        // No configuration is read: listing (and locking) runbooks needs none.
+        var catalog = HostEnvironment.OpenCatalog(settings.RunbooksFolder);
         IReadOnlyList<RunbookSource> runbooks;
         try { runbooks = catalog.List(); }
         catch (Exception error) when (error is RunbookDefinitionException or RunbookCompileException) { throw new UsageException(error.Message); }

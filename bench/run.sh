@@ -35,7 +35,9 @@ say() { echo "bench: $(date +%H:%M:%S) $*" >&2; }
 
 # ---------------------------------------------------------------- services, build, scratch
 say "starting local services (scripts/local-services.sh)"
-eval "$(bash scripts/local-services.sh)"
+# Assigned first so that a failure of the script stops this one (set -e ignores it inside eval "$(...)").
+service_env=$(bash scripts/local-services.sh)
+eval "$service_env"
 export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
 export REDIS_ADMIN_USER=runbookhost_admin REDIS_ADMIN_PASS="${RUNBOOKHOST_LOCAL_REDIS_PASSWORD:-runbookhost-local}"
 command -v /usr/bin/time >/dev/null || { say "installing GNU time"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }

@@ -4,6 +4,9 @@
 # Idempotent: safe to run twice, and when the services already run.
 # Local use only: the passwords below are well known by design.
 set -euo pipefail
+# Only the closing export lines may reach stdout, because callers eval it: every tool's chatter
+# (pg_ctlcluster prints "Removed stale pid file." after an unclean stop) goes to stderr.
+exec 3>&1 1>&2
 
 PG_PASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
 REDIS_ADMIN_USER="runbookhost_admin"
@@ -74,7 +77,7 @@ install_packages
 start_postgres
 start_redis
 
-cat <<ENV
+cat >&3 <<ENV
 export RUNBOOKHOST_Postgres__AdminConnectionString='Host=127.0.0.1;Port=5432;Username=postgres;Password=${PG_PASSWORD};Database=postgres'
 export RUNBOOKHOST_Redis__Configuration='127.0.0.1:${REDIS_PORT},user=${REDIS_ADMIN_USER},password=${REDIS_PASSWORD}'
 ENV

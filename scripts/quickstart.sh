@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-eval "$(bash scripts/local-services.sh)"
+# Assigned first so that a failure of the script stops this one (set -e ignores it inside eval "$(...)").
+service_env=$(bash scripts/local-services.sh)
+eval "$service_env"
 echo "== publishing runbook-host"
 dotnet publish host -c Release -o publish --nologo -v quiet
 host=./publish/runbook-host

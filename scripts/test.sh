@@ -4,7 +4,9 @@
 # RUNBOOKHOST_Minio__Endpoint / RUNBOOKHOST_Qdrant__Endpoint point at real servers (deploy/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(bash scripts/local-services.sh)"
+# Assigned first so that a failure of the script stops this one (set -e ignores it inside eval "$(...)").
+service_env=$(bash scripts/local-services.sh)
+eval "$service_env"
 export RUNBOOKHOST_TEST_POSTGRES="$RUNBOOKHOST_Postgres__AdminConnectionString"
 export RUNBOOKHOST_TEST_REDIS="$RUNBOOKHOST_Redis__Configuration"
 log=$(mktemp)

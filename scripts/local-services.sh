@@ -4,9 +4,6 @@
 # Idempotent: safe to run twice, and when the services already run.
 # Local use only: the passwords below are well known by design.
 set -euo pipefail
-# Only the closing export lines may reach stdout, because callers eval it: every tool's chatter
-# (pg_ctlcluster prints "Removed stale pid file." after an unclean stop) goes to stderr.
-exec 3>&1 1>&2
 
 PG_PASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
 REDIS_ADMIN_USER="runbookhost_admin"
@@ -37,7 +34,12 @@ start_postgres() {
   fi
   if ! pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}' | grep -q online; then
     say "starting PostgreSQL 15"
-    as_root pg_ctlcluster 15 main start
+    # Retried: right after an unclean stop the old postmaster may still hold its socket lock for a moment.
+    for attempt in 1 2 3 4 5; do
+      as_root pg_ctlcluster 15 main start && break
+      [ "$attempt" -lt 5 ] || { say "PostgreSQL 15 did not start"; exit 1; }
+      sleep 2
+    done
   fi
   for _ in $(seq 1 30); do
     as_root su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break
@@ -73,11 +75,16 @@ start_redis() {
   redis_admin ACL SAVE >/dev/null 2>&1 || true
 }
 
-install_packages
-start_postgres
-start_redis
+# Only the closing export lines may reach stdout, because callers eval it: every tool's chatter
+# (pg_ctlcluster prints "Removed stale pid file." after an unclean stop) goes to stderr. A redirect of
+# this group, not a saved descriptor: the servers started here would inherit one and hold the caller's pipe open.
+{
+  install_packages
+  start_postgres
+  start_redis
+} >&2
 
-cat >&3 <<ENV
+cat <<ENV
 export RUNBOOKHOST_Postgres__AdminConnectionString='Host=127.0.0.1;Port=5432;Username=postgres;Password=${PG_PASSWORD};Database=postgres'
 export RUNBOOKHOST_Redis__Configuration='127.0.0.1:${REDIS_PORT},user=${REDIS_ADMIN_USER},password=${REDIS_PASSWORD}'
 ENV

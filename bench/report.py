@@ -185,7 +185,9 @@ w("")
 w(f"| | median | min | max | runs |")
 w("|---|---:|---:|---:|---:|")
 ilv, ill, ild = load("il_verify_warm.json"), load("il_startup_list.json"), load("il_decrypt_native.json")
-for label, d in [("cold `run verify` (compiles, Roslyn loaded)", cold), ("warm `run verify` (cache hit)", warm), ("`runbook-host list`", lst),
+tls = load("verify_warm_tls.json")
+for label, d in [("cold `run verify` (compiles, Roslyn loaded)", cold), ("warm `run verify` (cache hit)", warm),
+                 ("warm `run verify`, PostgreSQL over TLS (`SSL Mode=Require`, same loopback server)", tls), ("`runbook-host list`", lst),
                  ("comparison, plain-IL publish (`-p:PublishReadyToRun=false`): warm `run verify`", ilv),
                  ("comparison, plain-IL publish: `runbook-host list`", ill)]:
     if d:

@@ -39,6 +39,9 @@ say "starting local services (scripts/local-services.sh)"
 service_env=$(bash scripts/local-services.sh)
 eval "$service_env"
 export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
+# The same transport for both sides of the comparison: the host's local default has SSL Mode=Disable on
+# loopback (scripts/local-services.sh), so psql in the shell recipe runs without TLS too.
+export PGSSLMODE=disable
 export REDIS_ADMIN_USER=runbookhost_admin REDIS_ADMIN_PASS="${RUNBOOKHOST_LOCAL_REDIS_PASSWORD:-runbookhost-local}"
 command -v /usr/bin/time >/dev/null || { say "installing GNU time"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 
@@ -209,6 +212,9 @@ python3 bench/timeit.py "$REPEAT" -- "$RH" list > "$RES/startup_list.json"
 python3 bench/timeit.py "$REPEAT" --before "rm -rf '$SCRATCH/cache'" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_cold.json"
 python3 bench/timeit.py 1 -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > /dev/null
 python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm.json"
+# what TLS to PostgreSQL costs a single run (the local default has none on loopback; over a network it is required)
+TLS_PG="${RUNBOOKHOST_Postgres__AdminConnectionString/SSL Mode=Disable/SSL Mode=Require}"
+RUNBOOKHOST_Postgres__AdminConnectionString="$TLS_PG" python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm_tls.json"
 python3 bench/steps.py "$SCRATCH/evidence" verify "${RESIDENT[0]}" > "$RES/steps_verify_one.json"
 
 # ---------------------------------------------------------------- 3. secrets decrypt: native vs age -d

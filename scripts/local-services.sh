@@ -84,7 +84,9 @@ start_redis() {
   start_redis
 } >&2
 
+# No TLS on loopback: there is no wire to protect, and TLS set-up is ~0.2 s of every run's start (docs/benchmarks.md).
+# Anything that leaves the machine uses SSL Mode=VerifyFull (docs/stores.md); `runbook-host doctor` warns otherwise.
 cat <<ENV
-export RUNBOOKHOST_Postgres__AdminConnectionString='Host=127.0.0.1;Port=5432;Username=postgres;Password=${PG_PASSWORD};Database=postgres'
+export RUNBOOKHOST_Postgres__AdminConnectionString='Host=127.0.0.1;Port=5432;Username=postgres;Password=${PG_PASSWORD};Database=postgres;SSL Mode=Disable'
 export RUNBOOKHOST_Redis__Configuration='127.0.0.1:${REDIS_PORT},user=${REDIS_ADMIN_USER},password=${REDIS_PASSWORD}'
 ENV

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Npgsql;
 using RunbookHost.Runbooks;
+using RunbookHost.Stores.Postgres;
 using Spectre.Console.Cli;
 using StackExchange.Redis;
 
@@ -38,7 +39,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
             var builder = new NpgsqlConnectionStringBuilder(postgres.AdminConnectionString) { Timeout = 5 };
             await using var connection = new NpgsqlConnection(builder.ConnectionString);
             await connection.OpenAsync();
-            return ("postgres", true, $"{builder.Host}:{builder.Port} as {builder.Username}, server {connection.PostgreSqlVersion}");
+            return ("postgres", true, $"{builder.Host}:{builder.Port} as {builder.Username}, server {connection.PostgreSqlVersion}, {PostgresTransport.Describe(builder)}");
         }
         catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
         {

@@ -1,4 +1,5 @@
 using Npgsql;
+using RunbookHost.Stores.Postgres;
 using RunbookHost.Tenants;
 
 namespace RunbookHost.Registry;
@@ -11,14 +12,14 @@ namespace RunbookHost.Registry;
 /// </summary>
 public sealed class TenantLock : IAsyncDisposable
 {
-    private readonly NpgsqlConnection _connection;
+    private readonly UnpooledSession _session;
     private bool _released;
 
-    private TenantLock(TenantId tenant, long key, NpgsqlConnection connection)
+    private TenantLock(TenantId tenant, long key, UnpooledSession session)
     {
         Tenant = tenant;
         Key = key;
-        _connection = connection;
+        _session = session;
     }
 
     public TenantId Tenant { get; }
@@ -36,15 +37,14 @@ public sealed class TenantLock : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
-            Pooling = false, // the lock lives and dies with this session; never hand it back to a pool
-            TcpKeepAlive = true,
+            TcpKeepAlive = true, // unpooled (UnpooledSession): the lock lives and dies with this session
             ApplicationName = $"runbook-host lock {tenant.Value}",
         };
         var key = KeyFor(tenant);
-        var conn = new NpgsqlConnection(builder.ConnectionString);
+        var session = await UnpooledSession.OpenAsync(builder.ConnectionString, cancellationToken).ConfigureAwait(false);
+        var conn = session.Connection;
         try
         {
-            await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
             bool acquired;
             if (timeout == TimeSpan.Zero)
             {
@@ -73,13 +73,13 @@ public sealed class TenantLock : IAsyncDisposable
                     await reset.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             if (acquired)
-                return new TenantLock(tenant, key, conn);
-            await conn.DisposeAsync().ConfigureAwait(false);
+                return new TenantLock(tenant, key, session);
+            await session.DisposeAsync().ConfigureAwait(false);
             return null;
         }
         catch
         {
-            await conn.DisposeAsync().ConfigureAwait(false);
+            await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -105,7 +105,7 @@ public sealed class TenantLock : IAsyncDisposable
         {
             await using var cmd = new NpgsqlCommand(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted " +
-                "AND classid = (($1 >> 32) & 4294967295)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1)", _connection);
+                "AND classid = (($1 >> 32) & 4294967295)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1)", _session.Connection);
             cmd.Parameters.AddWithValue(Key);
             return (bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
@@ -119,9 +119,8 @@ public sealed class TenantLock : IAsyncDisposable
     {
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
-            await using var conn = new NpgsqlConnection(builder.ConnectionString);
-            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await using var session = await UnpooledSession.OpenAsync(connectionString, ct).ConfigureAwait(false);
+            var conn = session.Connection;
             await using var cmd = new NpgsqlCommand(
                 "SELECT l.pid, a.backend_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " +
                 "WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " +
@@ -146,7 +145,7 @@ public sealed class TenantLock : IAsyncDisposable
         _released = true;
         try
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", _connection);
+            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", _session.Connection);
             cmd.Parameters.AddWithValue(Key);
             await cmd.ExecuteScalarAsync().ConfigureAwait(false);
         }
@@ -154,7 +153,7 @@ public sealed class TenantLock : IAsyncDisposable
         {
             // closing the session below releases it anyway
         }
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _session.DisposeAsync().ConfigureAwait(false);
     }
 }
 

@@ -114,8 +114,7 @@ public sealed class TenantRegistry
         var admin = new NpgsqlConnectionStringBuilder(_adminConnectionString);
         if (string.Equals(admin.Database, Database, StringComparison.Ordinal))
             return;
-        await using var conn = new NpgsqlConnection(_adminConnectionString);
-        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, ct).ConfigureAwait(false);
         await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", conn))
         {
             exists.Parameters.AddWithValue(Database);
@@ -482,20 +481,7 @@ public sealed class TenantRegistry
     private const string TenantColumns =
         "tenant_id, status, tenant_octet, age_public_key, key_version, key_rotated_at, key_rotation_due_at, created_at, deprovisioned_at";
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
-    {
-        var conn = new NpgsqlConnection(ConnectionString);
-        try
-        {
-            await conn.OpenAsync(ct).ConfigureAwait(false);
-            return conn;
-        }
-        catch
-        {
-            await conn.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    private Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => AdminDataSources.OpenAsync(ConnectionString, ct);
 
     private static async Task<TenantRecord?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, TenantId tenant, bool forUpdate, CancellationToken ct)
     {

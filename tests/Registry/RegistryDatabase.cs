@@ -16,8 +16,7 @@ public sealed class RegistryDatabase : IAsyncLifetime
 
     public static async Task Drop(TenantRegistry registry)
     {
-        await using (var pooled = new NpgsqlConnection(registry.ConnectionString))
-            NpgsqlConnection.ClearPool(pooled);
+        await AdminDataSources.ReleaseAsync(registry.ConnectionString);
         await using var admin = new NpgsqlConnection(TestServers.PostgresAdmin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {PgSql.Ident(registry.Database)} WITH (FORCE)", admin);

@@ -31,6 +31,20 @@ public sealed class TenantLockTests(RegistryDatabase db) : IClassFixture<Registr
     }
 
     [Fact]
+    public async Task ALockSessionPerTenantLeavesNoDataSourceBehindOnceReleased()
+    {
+        var tenants = Enumerable.Range(0, 3).Select(_ => TestServers.NewTenantId()).ToList();
+        foreach (var tenant in tenants)
+        {
+            await using var held = await Registry.AcquireTenantLockAsync(tenant, TimeSpan.FromSeconds(5));
+            Assert.True(await held.IsHeldAsync());
+        }
+        // Each lock session is named after its tenant; kept data sources would grow with the fleet in a scheduler.
+        var retained = NpgsqlPoolTable.ConnectionStrings();
+        Assert.DoesNotContain(retained, cs => tenants.Any(t => cs.Contains("lock " + t.Value, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ConcurrentRunsOnOneTenantNeverOverlapWhileOtherTenantsProceed()
     {
         var tenant = TestServers.NewTenantId();

@@ -253,4 +253,32 @@ public class PostgresTenantStoreTests
         Assert.Throws<ArgumentException>(() => PgSql.Literal("a\\b"));
         Assert.Throws<ArgumentException>(() => ScramVerifier.Compute("has space"));
     }
+    [Fact]
+    public async Task LoggingInAsTenantsLeavesNeitherTheirPasswordsNorADataSourcePerTenantInTheProcess()
+    {
+        var (a, b) = (TestServers.NewTenantId(), TestServers.NewTenantId());
+        var (pa, pb) = (StorePasswords.Generate(), StorePasswords.Generate());
+        try
+        {
+            await _store.ProvisionAsync(a, pa);
+            await _store.ProvisionAsync(b, pb);
+            foreach (var check in (await _store.VerifyAsync(a, pa, b)).Concat(await _store.VerifyAsync(b, pb, a)))
+                Assert.True(check.Pass, $"{check.Test}: {check.Result} {check.Detail}");
+
+            // A scheduler verifies every tenant every night and never exits: one retained data source per tenant
+            // login would grow without bound and keep every tenant's password in memory.
+            await using (var reference = new NpgsqlConnection(TestServers.PostgresAdmin))
+                await reference.OpenAsync(); // one entry the table must show, so that it was really read
+            var retained = NpgsqlPoolTable.ConnectionStrings();
+            Assert.NotEmpty(retained);
+            Assert.DoesNotContain(retained, cs => cs.Contains(pa, StringComparison.Ordinal) || cs.Contains(pb, StringComparison.Ordinal));
+            Assert.DoesNotContain(retained, cs => cs.Contains(TenantStoreNames.PostgresRole(a), StringComparison.Ordinal)
+                || cs.Contains(TenantStoreNames.PostgresDatabase(a), StringComparison.Ordinal));
+        }
+        finally
+        {
+            await _store.DeprovisionAsync(a);
+            await _store.DeprovisionAsync(b);
+        }
+    }
 }

@@ -82,8 +82,7 @@ public sealed class PgHbaFile
 
     private async Task EditAsync(Func<string, string> change, TenantId tenant, ExpectedHbaRule? expected, CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(_adminConnectionString);
-        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, ct).ConfigureAwait(false);
         await ExecAsync(conn, $"SELECT pg_advisory_lock({LockKey})", ct).ConfigureAwait(false);
         try
         {
@@ -250,8 +249,7 @@ public sealed class PgHbaFile
         var line = Policy.LineFor(tenant, octet);
         try
         {
-            await using var conn = new NpgsqlConnection(_adminConnectionString);
-            await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, cancellationToken).ConfigureAwait(false);
             var errors = await ReadErrorsAsync(conn, cancellationToken).ConfigureAwait(false);
             var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
             await using var cmd = new NpgsqlCommand("SELECT min(line_number) FROM pg_hba_file_rules WHERE 'all' = ANY(database) AND type <> 'local'", conn);
@@ -277,8 +275,7 @@ public sealed class PgHbaFile
     /// <summary>After deprovisioning: no rule in pg_hba_file_rules names the tenant's database or user.</summary>
     public async Task<CheckRecord> VerifyAbsentAsync(TenantId tenant, CancellationToken cancellationToken = default)
     {
-        await using var conn = new NpgsqlConnection(_adminConnectionString);
-        await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, cancellationToken).ConfigureAwait(false);
         var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
         var absent = rules.Count == 0;
         return new CheckRecord(StoreName, "pg_hba_rule_absent", absent ? "ABSENT" : "PRESENT", DateTimeOffset.MinValue, absent,

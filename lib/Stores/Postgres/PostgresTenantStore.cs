@@ -64,7 +64,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
             new(StoreName, "create-database", $"{createDb}; -- only if absent, outside a transaction",
                 async ct =>
                 {
-                    await using var conn = await OpenAdminAsync(null, ct).ConfigureAwait(false);
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     if (await DatabaseExistsAsync(conn, tenant, ct).ConfigureAwait(false))
                         return;
                     try
@@ -79,7 +79,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
             new(StoreName, "create-role", $"{CreateRole(masked)}; -- if absent, otherwise {AlterRole(masked)}; password sent as a SCRAM-SHA-256 verifier",
                 async ct =>
                 {
-                    await using var conn = await OpenAdminAsync(null, ct).ConfigureAwait(false);
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     var secret = PgSql.Literal(verifier);
                     if (!await RoleExistsAsync(conn, tenant, ct).ConfigureAwait(false))
                     {
@@ -98,24 +98,28 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
             new(StoreName, "revoke-public", $"{revoke};",
                 async ct =>
                 {
-                    await using var conn = await OpenAdminAsync(null, ct).ConfigureAwait(false);
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     await ExecAsync(conn, revoke, ct).ConfigureAwait(false);
                 }),
             new(StoreName, "grant-tenant", $"{grant};",
                 async ct =>
                 {
-                    await using var conn = await OpenAdminAsync(null, ct).ConfigureAwait(false);
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     await ExecAsync(conn, grant, ct).ConfigureAwait(false);
                 }),
             new(StoreName, "create-schema", $"-- in database {db}: {createSchema}; {ownSchema}; {schemaPublic}; {searchPath};",
                 async ct =>
                 {
-                    await using var conn = await OpenAdminAsync(TenantStoreNames.PostgresDatabase(tenant), ct).ConfigureAwait(false);
+                    await using var session = await UnpooledSession.OpenAsync(AdminConnectionString(TenantStoreNames.PostgresDatabase(tenant)), ct).ConfigureAwait(false);
+                    var conn = session.Connection;
                     await EnsureAdminCanActAsAsync(conn, role, ct).ConfigureAwait(false);
+                    // One transaction: all four or none, and one commit instead of four.
+                    await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
                     await ExecAsync(conn, createSchema, ct).ConfigureAwait(false);
                     await ExecAsync(conn, ownSchema, ct).ConfigureAwait(false);
                     await ExecAsync(conn, schemaPublic, ct).ConfigureAwait(false);
                     await ExecAsync(conn, searchPath, ct).ConfigureAwait(false);
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
                 }),
         };
         return new StorePlan(StoreName, "provision", tenant, steps);
@@ -140,18 +144,16 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
         var dropRole = $"DROP ROLE IF EXISTS {role}";
         var steps = new List<PlanStep>
         {
-            new(StoreName, "drop-database", $"{dropDb}; -- outside a transaction, then clear the client pool for {db}",
+            new(StoreName, "drop-database", $"{dropDb}; -- outside a transaction",
                 async ct =>
                 {
-                    await using (var conn = await OpenAdminAsync(null, ct).ConfigureAwait(false))
-                        await ExecAsync(conn, dropDb, ct).ConfigureAwait(false);
-                    using var stale = new NpgsqlConnection(AdminConnectionString(dbName));
-                    NpgsqlConnection.ClearPool(stale);
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
+                    await ExecAsync(conn, dropDb, ct).ConfigureAwait(false);
                 }),
             new(StoreName, "drop-role", $"{dropOwned}; {dropRole}; -- DROP OWNED only if the role exists (removes grants it holds elsewhere)",
                 async ct =>
                 {
-                    await using var conn = await OpenAdminAsync(null, ct).ConfigureAwait(false);
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     if (!await RoleExistsAsync(conn, tenant, ct).ConfigureAwait(false))
                         return;
                     await EnsureAdminCanActAsAsync(conn, role, ct).ConfigureAwait(false);
@@ -170,7 +172,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
     /// <summary>What exists for the tenant now (admin catalog view).</summary>
     public async Task<PostgresTenantState> GetStateAsync(TenantId tenant, CancellationToken cancellationToken = default)
     {
-        await using var conn = await OpenAdminAsync(null, cancellationToken).ConfigureAwait(false);
+        await using var conn = await OpenAdminAsync(cancellationToken).ConfigureAwait(false);
         var dbExists = await DatabaseExistsAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
         var roleExists = await RoleExistsAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
         return new PostgresTenantState(dbExists, roleExists);
@@ -189,7 +191,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
         var checks = new List<CheckRecord>();
         checks.Add(await CheckOwnDatabaseAsync(tenant, password, cancellationToken).ConfigureAwait(false));
 
-        await using var admin = await OpenAdminAsync(null, cancellationToken).ConfigureAwait(false);
+        await using var admin = await OpenAdminAsync(cancellationToken).ConfigureAwait(false);
         var otherDb = otherTenant is not null
             ? TenantStoreNames.PostgresDatabase(otherTenant)
             : await PickOtherTenantDatabaseAsync(admin, tenant, cancellationToken).ConfigureAwait(false);
@@ -222,8 +224,11 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
         var table = "runbook_host_probe_" + StorePasswords.Generate(16).ToLowerInvariant().Replace('-', 'x').Replace('_', 'x');
         try
         {
-            await using var conn = new NpgsqlConnection(TenantConnectionString(tenant, password, TenantStoreNames.PostgresDatabase(tenant)));
-            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await using var session = await UnpooledSession.OpenAsync(TenantConnectionString(tenant, password, TenantStoreNames.PostgresDatabase(tenant)), ct).ConfigureAwait(false);
+            var conn = session.Connection;
+            // The privilege check happens at CREATE TABLE; rolling back instead of DROP TABLE proves the same without
+            // two commits, and a probe cut short (crash, timeout) can never leave a table behind in the tenant's data.
+            await using var probe = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
             await ExecAsync(conn, $"CREATE TABLE {PgSql.Ident(table)} (id int)", ct).ConfigureAwait(false);
             string? schema;
             await using (var cmd = new NpgsqlCommand("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1", conn))
@@ -231,9 +236,9 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
                 cmd.Parameters.AddWithValue(table);
                 schema = (string?)await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
             }
-            await ExecAsync(conn, $"DROP TABLE {PgSql.Ident(table)}", ct).ConfigureAwait(false);
+            await probe.RollbackAsync(ct).ConfigureAwait(false);
             return schema == TenantStoreNames.PostgresSchema
-                ? Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Allowed, $"created and dropped a table in schema {schema}")
+                ? Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Allowed, $"created a table in schema {schema} (rolled back)")
                 : Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Fail, $"table landed in schema {schema}, expected {TenantStoreNames.PostgresSchema}");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
@@ -247,8 +252,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
         const string test = "cross_db_connect";
         try
         {
-            await using var conn = new NpgsqlConnection(TenantConnectionString(tenant, password, database));
-            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await using var session = await UnpooledSession.OpenAsync(TenantConnectionString(tenant, password, database), ct).ConfigureAwait(false);
             return Checks.Expect(StoreName, test, CheckResults.Denied, CheckResults.Allowed, $"connected to {database}");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
@@ -337,7 +341,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
             WHERE r.rolname ~ $1 AND d.datname ~ $2
               AND ($3::text[] IS NULL OR (r.rolname = ANY($3) AND d.datname = ANY($4)))
             """;
-        await using var conn = await OpenAdminAsync(null, cancellationToken).ConfigureAwait(false);
+        await using var conn = await OpenAdminAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand(sql, conn);
         cmd.Parameters.AddWithValue(TenantRolePattern);
         cmd.Parameters.AddWithValue(TenantDatabasePattern);
@@ -399,16 +403,10 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
 
     // ---------------------------------------------------------------- plumbing
 
-    internal string AdminConnectionString(string? database)
-    {
-        var b = new NpgsqlConnectionStringBuilder(_admin.ConnectionString);
-        if (database is not null)
-        {
-            b.Database = database;
-            b.Pooling = false; // per-tenant admin sessions must not linger after DROP DATABASE
-        }
-        return b.ConnectionString;
-    }
+    /// <summary>The admin connection string, pointed at <paramref name="database"/>; open it with <see cref="UnpooledSession"/>
+    /// so that no pooled session lingers in a tenant database (it would block DROP DATABASE without FORCE).</summary>
+    internal string AdminConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder(_admin.ConnectionString) { Database = database }.ConnectionString;
 
     internal string TenantConnectionString(TenantId tenant, string password, string database)
     {
@@ -426,20 +424,8 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
         return b.ConnectionString;
     }
 
-    private async Task<NpgsqlConnection> OpenAdminAsync(string? database, CancellationToken ct)
-    {
-        var conn = new NpgsqlConnection(AdminConnectionString(database));
-        try
-        {
-            await conn.OpenAsync(ct).ConfigureAwait(false);
-            return conn;
-        }
-        catch
-        {
-            await conn.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    /// <summary>A pooled admin session in the admin connection string's own database (one pool for the process).</summary>
+    private Task<NpgsqlConnection> OpenAdminAsync(CancellationToken ct) => AdminDataSources.OpenAsync(_admin.ConnectionString, ct);
 
     private static async Task ExecAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
     {

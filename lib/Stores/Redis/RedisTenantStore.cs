@@ -177,10 +177,10 @@ public sealed class RedisTenantStore : IPasswordTenantStore, IAsyncDisposable
             ("config_get", ["CONFIG", "GET", "maxmemory"]),
             ("keys", ["KEYS", TenantStoreNames.RedisKeyPattern(other)]),
         };
-        foreach (var (test, args) in fixedProbes)
-            checks.Add(await DeniedCheckAsync(db, test, args).ConfigureAwait(false));
-        foreach (var rule in RedisAclPolicy.DenyRules.Where(r => r.Probe is not null))
-            checks.Add(await DeniedCheckAsync(db, "acl_deny_" + RedisAclPolicy.CheckName(rule), RedisAclPolicy.ProbeFor(rule, other)).ConfigureAwait(false));
+        var probes = fixedProbes.Concat(RedisAclPolicy.DenyRules.Where(r => r.Probe is not null)
+            .Select(rule => ("acl_deny_" + RedisAclPolicy.CheckName(rule), RedisAclPolicy.ProbeFor(rule, other))));
+        // Sent back to back on the one connection (pipelined, answered in order), not one round trip each.
+        checks.AddRange(await Task.WhenAll(probes.Select(p => DeniedCheckAsync(db, p.Item1, p.Item2))).ConfigureAwait(false));
         return checks;
     }
 
@@ -404,6 +404,8 @@ public sealed class RedisTenantStore : IPasswordTenantStore, IAsyncDisposable
         options.AllowAdmin = true;
         options.AbortOnConnectFail = true;
         options.ClientName = "runbook-host-verify";
+        // No second (subscriber) connection: the probes never subscribe, so it would only double the logins.
+        options.CommandMap = CommandMap.Create(new HashSet<string> { "SUBSCRIBE" }, available: false);
         ct.ThrowIfCancellationRequested();
         try
         {

@@ -1,5 +1,5 @@
 // @runbook  rotate-keys
-// @version  1.0.0
+// @version  1.1.0
 // @summary  Rotate a tenant's age key and re-encrypt its secrets, resumably (spec §7.2, §7.4, §8)
 // @param    reason  required  allowed=scheduled|emergency|personnel  Why the key is rotated (spec §7.1)
 using RunbookHost.Keys.KeyRing;
@@ -23,13 +23,16 @@ await Step("§7.2 7. record the new key in the registry and audit KEY_ROTATED", 
 await Step("§7.2 8. complete the rotation", rotation.Complete());
 
 // §7.4: an emergency also replaces every store credential. The secrets file already holds the new
-// ones (step 3); these steps make the stores accept them and refuse the old ones.
+// ones (step 3); these steps make the stores accept them and refuse the old ones. A new password only
+// refuses new logins, so the sessions opened with the old one are ended right after it changes.
 if (rotation.IsEmergency)
 {
     await Step("§7.4 MinIO: the tenant user's new secret key", Minio.RotateSecret(Tenant, () => Secrets().MinioSecretKey));
     await Step("§7.4 PostgreSQL: the tenant role's new password", Postgres.ChangePassword(Tenant, () => Secrets().PostgresPassword));
+    await Step("§7.4 PostgreSQL: end the sessions opened with the old password", Postgres.EndSessions(Tenant));
     await Step("§7.4 Qdrant: revoke every tenant token, issue a new one into the secrets file", Qdrant.IssueToken(Tenant, revokeExisting: true));
     await Step("§7.4 Redis: the tenant ACL user's new password", Redis.ChangePassword(Tenant, () => Secrets().RedisPassword));
+    await Step("§7.4 Redis: end the connections opened with the old password", Redis.EndSessions(Tenant));
 }
 
 foreach (var note in rotation.Notes)

@@ -12,6 +12,12 @@ public interface IPasswordTenantStore
 
     StorePlan PlanDeprovision(TenantId tenant);
 
+    /// <summary>
+    /// Ends every open session of the tenant's principal. A new password only refuses new logins: after an
+    /// emergency rotation (§7.4) a session opened with the leaked one would otherwise stay usable.
+    /// </summary>
+    StorePlan PlanEndSessions(TenantId tenant);
+
     Task DeprovisionAsync(TenantId tenant, CancellationToken cancellationToken = default);
 
     /// <summary>Live checks as the tenant, with its password; <paramref name="otherTenant"/> is probed for denial.</summary>

@@ -91,9 +91,21 @@ public sealed class StorageIsolationRunbookTests(StorageEnvironment stores) : IC
         await Run(host, "provision", tenant.Value);
         var ring = new RunbookHost.Keys.KeyRing.TenantKeyRing(host.SecretsDir);
         var old = ring.LoadSecrets(tenant);
+        // Whoever holds the leaked credentials is already logged in when the emergency is declared.
+        await using var leakedPostgres = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(TestServers.PostgresAdmin)
+        {
+            Username = $"tenant_{tenant.Value}_user", Password = old.PostgresPassword, Database = $"tenant_{tenant.Value}", Pooling = false,
+        }.ConnectionString);
+        await leakedPostgres.OpenAsync();
+        using var leakedRedis = await RawRedisSession.OpenAsync($"tenant_{tenant.Value}_user", old.RedisPassword);
+        Assert.Equal("+PONG", await leakedRedis.PingAsync());
 
         var rotation = await Run(host, "rotate-keys", tenant.Value, "reason=emergency");
         var fresh = ring.LoadSecrets(tenant);
+
+        await using (var stillThere = new Npgsql.NpgsqlCommand("SELECT 1", leakedPostgres))
+            await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => stillThere.ExecuteScalarAsync());
+        Assert.Null(await leakedRedis.PingAsync()); // closed by the server
 
         Assert.True(fresh.SharesNoCredentialWith(old));
         Assert.All(StorageEnvironment.Checks(rotation), c => Assert.True(c.Pass, $"{c.Store}/{c.Test}: {c.Result}"));

@@ -211,7 +211,7 @@ public class PostgresTenantStoreTests
         Assert.Contains("DROP ROLE IF EXISTS \"tenant_acme_user\"", text);
         Assert.DoesNotContain(password, text);
         Assert.DoesNotContain("SCRAM-SHA-256$", text);
-        Assert.Equal(["create-database", "create-role", "revoke-public", "grant-tenant", "create-schema"],
+        Assert.Equal(["create-database", "create-role", "revoke-public", "grant-tenant", "allow-connections", "create-schema"],
             offline.PlanProvision(tenant, password).Steps.Select(s => s.Name));
     }
 
@@ -279,6 +279,46 @@ public class PostgresTenantStoreTests
         {
             await _store.DeprovisionAsync(a);
             await _store.DeprovisionAsync(b);
+        }
+    }
+    [Fact]
+    public async Task ANewTenantDatabaseAdmitsNoOtherTenantAtAnyPointOfItsProvisioning()
+    {
+        var (a, b) = (TestServers.NewTenantId(), TestServers.NewTenantId());
+        var (pa, pb) = (StorePasswords.Generate(), StorePasswords.Generate());
+        try
+        {
+            await _store.ProvisionAsync(b, pb);
+            var plan = _store.PlanProvision(a, pa);
+            // Between CREATE DATABASE and the revoke, PostgreSQL's default grants CONNECT to PUBLIC: tenant b
+            // must not get in through that window, after any step of a's plan (a crash may stop it anywhere).
+            foreach (var step in plan.Steps)
+            {
+                await step.ApplyAsync();
+                var intrusion = await TryConnectAsync(b, pb, TenantStoreNames.PostgresDatabase(a));
+                Assert.True(intrusion is not null, $"after {step.Name}: tenant b connected to tenant a's database");
+            }
+            Assert.All(await _store.VerifyAsync(a, pa, b), c => Assert.True(c.Pass, $"{c.Test}: {c.Result} {c.Detail}"));
+        }
+        finally
+        {
+            await _store.DeprovisionAsync(a);
+            await _store.DeprovisionAsync(b);
+        }
+    }
+
+    /// <summary>Null when the login succeeded, otherwise the server's refusal.</summary>
+    private async Task<string?> TryConnectAsync(TenantId tenant, string password, string database)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(_store.TenantConnectionString(tenant, password, database));
+            await connection.OpenAsync();
+            return null;
+        }
+        catch (PostgresException refused)
+        {
+            return refused.SqlState;
         }
     }
 }

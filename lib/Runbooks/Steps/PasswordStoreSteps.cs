@@ -27,6 +27,11 @@ public abstract class PasswordStoreSteps<TStore>(TStore? store, string storeName
         ? new SkippedOperation(whyDisabled)
         : new RunbookOperation(store.PlanProvision(tenant, "***").Describe(), ct => store.ProvisionAsync(tenant, password(), ct));
 
+    /// <summary>§7.4 after <see cref="ChangePassword"/>: sessions opened with the old password end now, not whenever they close.</summary>
+    public IRunbookOperation EndSessions(TenantId tenant) => store is null
+        ? new SkippedOperation(whyDisabled)
+        : new RunbookOperation(store.PlanEndSessions(tenant).Describe(), ct => store.PlanEndSessions(tenant).ApplyAsync(ct));
+
     public IRunbookOperation Deprovision(TenantId tenant) => store is null
         ? new SkippedOperation(whyDisabled)
         : new RunbookOperation(store.PlanDeprovision(tenant).Describe(), ct => store.DeprovisionAsync(tenant, ct));

@@ -50,7 +50,10 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
 
         string CreateRole(string secret) => $"CREATE ROLE {role} {roleAttributes} PASSWORD {secret}";
         string AlterRole(string secret) => $"ALTER ROLE {role} WITH LOGIN PASSWORD {secret}";
-        var createDb = $"CREATE DATABASE {db} TEMPLATE template0";
+        // Created closed: until PUBLIC's privileges are revoked, any login role (another tenant's included) could
+        // connect to a new database. Connections are allowed only once the grants are final.
+        var createDb = $"CREATE DATABASE {db} TEMPLATE template0 ALLOW_CONNECTIONS false";
+        var allowConnections = $"ALTER DATABASE {db} ALLOW_CONNECTIONS true";
         var revoke = $"REVOKE ALL ON DATABASE {db} FROM PUBLIC";
         var grant = $"GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}";
         var createSchema = $"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}";
@@ -107,7 +110,13 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
                     await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     await ExecAsync(conn, grant, ct).ConfigureAwait(false);
                 }),
-            new(StoreName, "create-schema", $"-- in database {db}: {createSchema}; {ownSchema}; {schemaPublic}; {searchPath};",
+            new(StoreName, "allow-connections", $"{allowConnections};",
+                async ct =>
+                {
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
+                    await ExecAsync(conn, allowConnections, ct).ConfigureAwait(false);
+                }),
+            new(StoreName, "create-schema", $"-- in database {db}, one transaction: {createSchema}; {ownSchema}; {schemaPublic}; {searchPath};",
                 async ct =>
                 {
                     await using var session = await UnpooledSession.OpenAsync(AdminConnectionString(TenantStoreNames.PostgresDatabase(tenant)), ct).ConfigureAwait(false);
@@ -136,8 +145,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
     /// </summary>
     public StorePlan PlanDeprovision(TenantId tenant)
     {
-        var dbName = TenantStoreNames.PostgresDatabase(tenant);
-        var db = PgSql.Ident(dbName);
+        var db = PgSql.Ident(TenantStoreNames.PostgresDatabase(tenant));
         var role = PgSql.Ident(TenantStoreNames.PostgresRole(tenant));
         var dropDb = $"DROP DATABASE IF EXISTS {db} WITH (FORCE)";
         var dropOwned = $"DROP OWNED BY {role}";
@@ -162,6 +170,25 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
                 }),
         };
         return new StorePlan(StoreName, "deprovision", tenant, steps);
+    }
+
+    /// <summary>Terminates every backend logged in as the tenant role. Building the plan does not connect.</summary>
+    public StorePlan PlanEndSessions(TenantId tenant)
+    {
+        var roleName = TenantStoreNames.PostgresRole(tenant);
+        const string terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()";
+        var steps = new List<PlanStep>
+        {
+            new(StoreName, "terminate-sessions", terminate.Replace("$1", PgSql.Literal(roleName), StringComparison.Ordinal),
+                async ct =>
+                {
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
+                    await using var cmd = new NpgsqlCommand(terminate, conn);
+                    cmd.Parameters.AddWithValue(roleName);
+                    await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+                }),
+        };
+        return new StorePlan(StoreName, "end-sessions", tenant, steps);
     }
 
     public Task DeprovisionAsync(TenantId tenant, CancellationToken cancellationToken = default) =>
@@ -311,7 +338,7 @@ public sealed class PostgresTenantStore : IPasswordTenantStore
     private static async Task<string?> PickOtherTenantDatabaseAsync(NpgsqlConnection admin, TenantId tenant, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
-            "SELECT datname FROM pg_database WHERE datname ~ $1 AND datname <> $2 ORDER BY random() LIMIT 1", admin);
+            "SELECT datname FROM pg_database WHERE datname ~ $1 AND datname <> $2 AND datallowconn ORDER BY random() LIMIT 1", admin);
         cmd.Parameters.AddWithValue(TenantDatabasePattern);
         cmd.Parameters.AddWithValue(TenantStoreNames.PostgresDatabase(tenant));
         return (string?)await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);

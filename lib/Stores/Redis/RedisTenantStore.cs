@@ -67,6 +67,33 @@ public sealed class RedisTenantStore : IPasswordTenantStore, IAsyncDisposable
     public Task ProvisionAsync(TenantId tenant, string password, CancellationToken cancellationToken = default) =>
         PlanProvision(tenant, password).ApplyAsync(cancellationToken);
 
+    // ---------------------------------------------------------------- end sessions
+
+    /// <summary>CLIENT KILL USER on every node: connections authenticated as the tenant user are closed. Building the plan does not connect.</summary>
+    public StorePlan PlanEndSessions(TenantId tenant)
+    {
+        var user = TenantStoreNames.RedisUser(tenant);
+        var steps = new List<PlanStep>
+        {
+            new(StoreName, "client-kill", $"CLIENT KILL USER {user}",
+                async ct =>
+                {
+                    foreach (var server in await ServersAsync(ct).ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            await server.ExecuteAsync(null, "CLIENT", new List<object> { "KILL", "USER", user }, CommandFlags.None).ConfigureAwait(false);
+                        }
+                        catch (RedisServerException e) when (e.Message.Contains("No such user", StringComparison.OrdinalIgnoreCase))
+                        {
+                            // no such user on this node: it has no sessions to end
+                        }
+                    }
+                }),
+        };
+        return new StorePlan(StoreName, "end-sessions", tenant, steps);
+    }
+
     // ---------------------------------------------------------------- deprovision
 
     /// <summary>

@@ -212,6 +212,17 @@ python3 bench/timeit.py "$REPEAT" -- "$RH" list > "$RES/startup_list.json"
 python3 bench/timeit.py "$REPEAT" --before "rm -rf '$SCRATCH/cache'" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_cold.json"
 python3 bench/timeit.py 1 -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > /dev/null
 python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm.json"
+# the opt-in fast-start publish (self-contained, one composite ReadyToRun image with the .NET libraries)
+say "2. publishing the fast-start host (-p:FastStart=true) and timing it"
+if dotnet publish host -c Release -p:FastStart=true -o "$SCRATCH/host-fast" -nologo -v q >"$RES/publish-fast.log" 2>&1; then
+  RHF="$SCRATCH/host-fast/runbook-host"
+  rec fast_dir_mib "$(du -sm "$SCRATCH/host-fast" | cut -f1)"
+  python3 bench/timeit.py 1 -- "$RHF" run verify --tenant "${RESIDENT[0]}" --json > /dev/null
+  python3 bench/timeit.py "$REPEAT" -- "$RHF" run verify --tenant "${RESIDENT[0]}" --json > "$RES/fast_verify_warm.json"
+  python3 bench/timeit.py "$REPEAT" -- "$RHF" list > "$RES/fast_startup_list.json"
+else
+  say "fast-start publish failed (see $RES/publish-fast.log); rows skipped"
+fi
 # what TLS to PostgreSQL costs a single run (the local default has none on loopback; over a network it is required)
 TLS_PG="${RUNBOOKHOST_Postgres__AdminConnectionString/SSL Mode=Disable/SSL Mode=Require}"
 RUNBOOKHOST_Postgres__AdminConnectionString="$TLS_PG" python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm_tls.json"

@@ -299,6 +299,11 @@ timed fleet_verify "$RH" run verify --all-tenants --json
 host_json_summary fleet_verify
 python3 bench/steps.py "$SCRATCH/evidence" verify "${T_FLEET[@]}" > "$RES/steps_fleet_verify.json"
 python3 bench/steps.py "$SCRATCH/evidence" verify _fleet > "$RES/steps_fleet_proof.json" || true   # the fleet-wide proof
+if [ -n "${RHF:-}" ]; then
+  say "4b. fleet: run verify --all-tenants again, fast-start publish"
+  timed fleet_verify_fast "$RHF" run verify --all-tenants --json
+  host_json_summary fleet_verify_fast
+fi
 say "4c. fleet: run deprovision --all-tenants"
 timed fleet_deprovision "$RH" run deprovision --all-tenants --json
 host_json_summary fleet_deprovision

@@ -205,9 +205,9 @@ public sealed class RedisTenantStore : IPasswordTenantStore, IAsyncDisposable
             ("keys", ["KEYS", TenantStoreNames.RedisKeyPattern(other)]),
         };
         var probes = fixedProbes.Concat(RedisAclPolicy.DenyRules.Where(r => r.Probe is not null)
-            .Select(rule => ("acl_deny_" + RedisAclPolicy.CheckName(rule), RedisAclPolicy.ProbeFor(rule, other))));
+            .Select(rule => (Test: "acl_deny_" + RedisAclPolicy.CheckName(rule), Args: RedisAclPolicy.ProbeFor(rule, other))));
         // Sent back to back on the one connection (pipelined, answered in order), not one round trip each.
-        checks.AddRange(await Task.WhenAll(probes.Select(p => DeniedCheckAsync(db, p.Item1, p.Item2))).ConfigureAwait(false));
+        checks.AddRange(await Task.WhenAll(probes.Select(p => DeniedCheckAsync(db, p.Test, p.Args))).ConfigureAwait(false));
         return checks;
     }
 

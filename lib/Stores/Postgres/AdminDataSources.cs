@@ -19,7 +19,7 @@ public static class AdminDataSources
 
     /// <summary>The shared data source for <paramref name="connectionString"/>, built on first use.</summary>
     public static NpgsqlDataSource For(string connectionString) =>
-        Sources.GetOrAdd(connectionString, cs => new Lazy<NpgsqlDataSource>(() => Build(cs))).Value;
+        Sources.GetOrAdd(connectionString, cs => new Lazy<NpgsqlDataSource>(() => BuildWithoutTypeLoading(cs, unpooled: false))).Value;
 
     /// <summary>Closes and forgets the pool for <paramref name="connectionString"/>, e.g. before its database is dropped.</summary>
     public static async Task ReleaseAsync(string connectionString)
@@ -28,9 +28,12 @@ public static class AdminDataSources
             await source.Value.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static NpgsqlDataSource Build(string connectionString)
+    /// <summary>A data source that uses only Npgsql's built-in types (no catalog query per data source); also used by <see cref="UnpooledSession"/>.</summary>
+    internal static NpgsqlDataSource BuildWithoutTypeLoading(string connectionString, bool unpooled)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (unpooled)
+            builder.ConnectionStringBuilder.Pooling = false;
         builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
         return builder.Build();
     }

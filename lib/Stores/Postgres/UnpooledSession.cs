@@ -27,10 +27,7 @@ public sealed class UnpooledSession : IAsyncDisposable
     /// <summary>Opens a session with <paramref name="connectionString"/> (pooling forced off).</summary>
     public static async Task<UnpooledSession> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
-        builder.ConnectionStringBuilder.Pooling = false;
-        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
-        var source = builder.Build();
+        var source = AdminDataSources.BuildWithoutTypeLoading(connectionString, unpooled: true);
         var connection = source.CreateConnection();
         try
         {

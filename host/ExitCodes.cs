@@ -10,6 +10,8 @@ public static class ExitCodes
     public const int UsageError = 2;
     /// <summary>Evidence, a signature, a MAC, or a decryption key did not verify.</summary>
     public const int VerificationFailed = 3;
+    /// <summary>Nothing failed, but something that should have been verified was not (a store, the registry, a pair): not a pass.</summary>
+    public const int Incomplete = 4;
 
     public const string Help = """
         Exit codes:
@@ -17,6 +19,7 @@ public static class ExitCodes
           1  the runbook failed (the output and evidence say which step, and what was rolled back)
           2  usage, configuration, validation or compile error: nothing was touched
           3  verification failed (evidence signature/chain, SOPS MAC, no usable key)
+          4  incomplete: nothing failed, but something that should have been verified was not (the output says what)
         """;
 }
 

@@ -38,5 +38,46 @@ public static class StepStatus
     public const string RolledBack = "rolled_back";
 }
 
-/// <summary>A §9.2 check: store, test, result (e.g. ALLOWED, DENIED, PASS, FAIL, SKIPPED), timestamp; Pass says whether the result is the expected one.</summary>
-public sealed record CheckRecord(string Store, string Test, string Result, DateTimeOffset Timestamp, bool Pass, string? Detail = null);
+/// <summary>
+/// A §9.2 check: store, test, result (e.g. ALLOWED, DENIED, PASS, FAIL, SKIPPED, NOT_VERIFIED), timestamp; Pass says whether
+/// the result is the expected one. <see cref="Status"/> tells the four outcomes apart (see <see cref="CheckStatus"/>):
+/// SKIPPED is legitimate only for what the tenant does not have; what it has but could not be proven is incomplete.
+/// </summary>
+public sealed record CheckRecord(string Store, string Test, string Result, DateTimeOffset Timestamp, bool Pass, string? Detail = null, string? ExplicitStatus = null)
+{
+    /// <summary>Result word of a check that should have run and could not (store not configured or unreachable, registry unknown…).</summary>
+    public const string NotVerified = "NOT_VERIFIED";
+
+    /// <summary>One of <see cref="CheckStatus"/>: pass, fail, skipped or incomplete.</summary>
+    public string Status => ExplicitStatus
+        ?? (Result == "SKIPPED" ? CheckStatus.Skipped : Pass ? CheckStatus.Pass : CheckStatus.Fail);
+
+    /// <summary>The step that recorded this check (set by the host when it records it), e.g. "§9.1.2 PostgreSQL: …".</summary>
+    public string? Step { get; init; }
+
+    /// <summary>Something the tenant has (or may have) could not be verified: the run cannot pass, and says why.</summary>
+    public static CheckRecord Incomplete(string store, string test, string reason) =>
+        new(store, test, NotVerified, default, false, reason, CheckStatus.Incomplete);
+
+    /// <summary>Legitimately not checked: the tenant does not have this (the reason says so).</summary>
+    public static CheckRecord Skipped(string store, string test, string reason) =>
+        new(store, test, "SKIPPED", default, true, $"skipped: {reason}", CheckStatus.Skipped);
+}
+
+/// <summary>The four outcomes of a check. A run passes only when no check failed and none is incomplete.</summary>
+public static class CheckStatus
+{
+    public const string Pass = "pass";
+    public const string Fail = "fail";
+    public const string Skipped = "skipped";
+    public const string Incomplete = "incomplete";
+}
+
+/// <summary>A run's result: never two outcomes, three (issue: verification that can never pass vacuously).</summary>
+public static class RunOutcomes
+{
+    public const string Passed = "passed";
+    public const string Failed = "failed";
+    /// <summary>Nothing failed, but something that should have been verified was not: not a pass.</summary>
+    public const string Incomplete = "incomplete";
+}

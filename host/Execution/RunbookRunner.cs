@@ -84,7 +84,8 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
         record.FinishedAt = clock.GetUtcNow();
         var file = evidence.Write(record);
         if (registry is not null && runId is { } id)
-            await registry.RecordRunFinishedAsync(id, exitCode == ExitCodes.Success ? RunStatus.Succeeded : RunStatus.Failed, record.FinishedAt, file, CancellationToken.None);
+            await registry.RecordRunFinishedAsync(id, new RunFinish(exitCode == ExitCodes.Success ? RunStatus.Succeeded : RunStatus.Failed, record.FinishedAt,
+                Path.GetRelativePath(settings.Paths.Evidence, file), EvidenceFormat.Sha256Hex(File.ReadAllBytes(file))), CancellationToken.None);
         tenantLog.Debug("runbook {Runbook} {Version}: {How}", metadata.Name, metadata.Version, prepared.Compiled.Compiled ? "compiled" : "loaded from cache");
         tenantLog.Information("evidence: {File}", file);
         return new RunOutcome(tenant.Value, exitCode, file, prepared.Compiled.Compiled, CompilerLoaded(), record.Error, record.RolledBack, record.Result);

@@ -80,7 +80,7 @@ public static class EvidenceFormat
     internal static bool IsEvidenceFileName(string fileName) =>
         fileName.EndsWith(".json", StringComparison.Ordinal) && !fileName.StartsWith('.');
 
-    internal static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     internal static bool IsSha256Hex(string? value) =>
         value is { Length: 64 } && value.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;

@@ -288,5 +288,30 @@ public static class RegistryMigrations
             CREATE INDEX IF NOT EXISTS idx_qrtz_eh_fire_inst ON qrtz_execution_history (sched_name, fire_instance_id);
             CREATE INDEX IF NOT EXISTS idx_qrtz_eh_trig_time ON qrtz_execution_history (sched_name, trigger_group, trigger_name, fired_time);
             """),
+        // Every run is recorded before it acts (the chain head it will link to) and after (its evidence file and that file's
+        // SHA-256), so `evidence verify` can find files that are missing, extra, or cut from a chain. Scope "fleet" is a
+        // fleet-wide run (evidence/_fleet). And what each tenant was provisioned in, so verification proves what the tenant
+        // has, not what happens to be configured today.
+        new(4, "runbook runs anchor their evidence; tenant components", """
+            ALTER TABLE runbook_runs
+                ADD COLUMN scope           text NOT NULL DEFAULT 'tenant' CHECK (scope IN ('tenant', 'fleet')),
+                ADD COLUMN previous_sha256 text CHECK (previous_sha256 ~ '^[0-9a-f]{64}$'),
+                ADD COLUMN evidence_sha256 text CHECK (evidence_sha256 ~ '^[0-9a-f]{64}$');
+            ALTER TABLE runbook_runs DROP CONSTRAINT runbook_runs_status_check;
+            ALTER TABLE runbook_runs ADD CONSTRAINT runbook_runs_status_check
+                CHECK (status IN ('running', 'succeeded', 'failed', 'incomplete'));
+            CREATE INDEX runbook_runs_evidence ON runbook_runs (scope, tenant_id, started_at) WHERE evidence_file IS NOT NULL;
+
+            CREATE TABLE tenant_components (
+                tenant_id      text NOT NULL REFERENCES tenants (tenant_id),
+                component      text NOT NULL CHECK (component ~ '^[a-z][a-z0-9_]{1,31}$'),
+                provisioned_by text NOT NULL,
+                provisioned_at timestamptz NOT NULL,
+                detail         text,
+                PRIMARY KEY (tenant_id, component)
+            );
+            """),
+        // Migration numbers 5-9 are reserved for work in progress on other branches (signing keys, PKI, networks,
+        // key files, PostgreSQL checks); take the next free number when adding one.
     ];
 }

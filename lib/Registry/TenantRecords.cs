@@ -69,15 +69,32 @@ public static class KeyStatus
 /// <summary>What <see cref="TenantRegistry.RecordKeyRotationAsync"/> did: the new version and the version it archived (null for the first key).</summary>
 public sealed record KeyRotationResult(int KeyVersion, int? ArchivedVersion, string PublicKeyHash);
 
-/// <summary>The start of a runbook run, for <c>runbook_runs</c>.</summary>
-public sealed record RunStart(string Runbook, string Version, string Sha256, TenantId? Tenant, bool DryRun, DateTimeOffset StartedAt);
+/// <summary>
+/// The start of a runbook run, for <c>runbook_runs</c>, recorded before the run acts. <paramref name="PreviousSha256"/> is
+/// the SHA-256 of the scope's evidence chain head the run will link to (null for a first file); Tenant is null for a fleet run.
+/// </summary>
+public sealed record RunStart(string Runbook, string Version, string Sha256, TenantId? Tenant, bool DryRun, DateTimeOffset StartedAt,
+    string? PreviousSha256 = null);
+
+/// <summary>
+/// The end of a run: its status (<see cref="RunStatus"/>), and the evidence it wrote: the file's path relative to the
+/// evidence root ("acme/20261202T…-verify.json") and the SHA-256 of its bytes. Both null only when no evidence could be written.
+/// </summary>
+public sealed record RunFinish(string Status, DateTimeOffset FinishedAt, string? EvidenceFile, string? EvidenceSha256);
 
 public static class RunStatus
 {
     public const string Running = "running";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
+    /// <summary>Nothing failed, but something that should have been verified was not.</summary>
+    public const string Incomplete = "incomplete";
 }
+
+/// <summary>A row of <c>runbook_runs</c>, as the evidence cross-check reads it.</summary>
+public sealed record RunRow(
+    Guid Id, string Runbook, string Version, string Sha256, string Scope, string? TenantId, string Status, bool DryRun,
+    DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? PreviousSha256, string? EvidenceFile, string? EvidenceSha256);
 
 /// <summary>A row of <c>audit_events</c>; Details is the JSON text.</summary>
 public sealed record AuditEventRecord(long Id, DateTimeOffset OccurredAt, string EventType, string? TenantId, string Details);

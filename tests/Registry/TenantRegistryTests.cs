@@ -157,8 +157,8 @@ public sealed class TenantRegistryTests(RegistryDatabase db) : IClassFixture<Reg
         var id = TestServers.NewTenantId();
         var started = DateTimeOffset.UtcNow;
         var run = await Registry.RecordRunStartedAsync(new RunStart("provision-tenant", "1.2.0", new string('a', 64), id, DryRun: true, started));
-        await Registry.RecordRunFinishedAsync(run, RunStatus.Succeeded, started.AddSeconds(3), "evidence/x.json");
-        await Assert.ThrowsAsync<ArgumentException>(() => Registry.RecordRunFinishedAsync(run, "running", started, null));
+        await Registry.RecordRunFinishedAsync(run, new RunFinish(RunStatus.Succeeded, started.AddSeconds(3), "x/y.json", new string('b', 64)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Registry.RecordRunFinishedAsync(run, new RunFinish("running", started, null, null)));
 
         await using (var conn = new NpgsqlConnection(Registry.ConnectionString))
         {
@@ -167,8 +167,10 @@ public sealed class TenantRegistryTests(RegistryDatabase db) : IClassFixture<Reg
             cmd.Parameters.AddWithValue(run);
             await using var r = await cmd.ExecuteReaderAsync();
             Assert.True(await r.ReadAsync());
-            Assert.Equal(("succeeded", true, "evidence/x.json", id.Value), (r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetString(3)));
+            Assert.Equal(("succeeded", true, "x/y.json", id.Value), (r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetString(3)));
         }
+        var row = Assert.Single(await Registry.ListRunsAsync("tenant", id));
+        Assert.Equal((run, RunStatus.Succeeded, "x/y.json", new string('b', 64), (string?)null), (row.Id, row.Status, row.EvidenceFile, row.EvidenceSha256, row.PreviousSha256));
 
         var eventId = await Registry.RecordAuditAsync("TENANT_VERIFIED", id, new { overall_pass = true, checks = 4 });
         var audit = Assert.Single(await Registry.ListAuditAsync(id));

@@ -8,22 +8,52 @@ public sealed class RunRecord
 {
     public required string Runbook { get; init; }
     public required string RunbookVersion { get; init; }
+    /// <summary>The runbook file as the evidence names it ("runbooks/verify.csx"); also the first subject.</summary>
     public required string RunbookFile { get; init; }
     public required string RunbookSha256 { get; init; }
+    /// <summary>
+    /// Every file of the compiled closure as in-toto subjects: the runbook first, then each <c>#load</c>ed file, then the
+    /// lock file. Empty means only the runbook itself is known (<see cref="RunbookFile"/>, <see cref="RunbookSha256"/>).
+    /// </summary>
+    public IReadOnlyList<EvidenceSubject> Subjects { get; init; } = [];
+    /// <summary>"tenant", or "fleet" for a fleet-wide run (then <see cref="Tenant"/> is <see cref="EvidenceFormat.FleetScope"/>).</summary>
+    public string Scope { get; init; } = EvidenceScopes.Tenant;
     public required string Tenant { get; init; }
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
     public bool DryRun { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset FinishedAt { get; set; }
     public required string HostVersion { get; init; }
+    /// <summary>The commit the host was built from (40 hex), or null when unknown.</summary>
+    public string? HostCommit { get; init; }
+    /// <summary>The git commit of the runbooks folder's checkout, or null when it is not a git checkout.</summary>
+    public string? RunbooksCommit { get; init; }
     public required string Operator { get; init; }
     public List<StepRecord> Steps { get; } = [];
     public List<CheckRecord> Checks { get; } = [];
     public List<string> RolledBack { get; } = [];
-    public bool OverallPass { get; set; }
+    /// <summary>One of <see cref="RunOutcomes"/>.</summary>
+    public string Outcome { get; set; } = RunOutcomes.Failed;
+    /// <summary>Run-level reasons the run is incomplete (e.g. "registry unreachable"); incomplete checks carry their own.</summary>
+    public List<string> Incomplete { get; } = [];
+    /// <summary>True only when <see cref="Outcome"/> is passed.</summary>
+    public bool OverallPass
+    {
+        get => Outcome == RunOutcomes.Passed;
+        set => Outcome = value ? RunOutcomes.Passed : RunOutcomes.Failed;
+    }
     public string? Error { get; set; }
     /// <summary>The script's return value, serialized as JSON (null when it returned nothing).</summary>
     public System.Text.Json.Nodes.JsonNode? Result { get; set; }
+}
+
+/// <summary>One in-toto subject: a file's name as the evidence shows it ("runbooks/…") and the SHA-256 of its bytes.</summary>
+public sealed record EvidenceSubject(string Name, string Sha256);
+
+public static class EvidenceScopes
+{
+    public const string Tenant = "tenant";
+    public const string Fleet = "fleet";
 }
 
 /// <summary>One named step. Status is one of <see cref="StepStatus"/>.</summary>

@@ -1,28 +1,24 @@
 // @runbook  provision
-// @version  1.0.0
+// @version  2.0.0
 // @summary  Give a tenant its own key, credentials and isolated namespace in every store (spec §10)
 #load "shared/isolation-checks.csx"
-using RunbookHost.Keys.KeyRing;
 
 // Spec §10, in order. Every step is idempotent: running this again after a crash completes the
 // tenant instead of failing on "already exists". If a step fails, the host undoes the completed
 // store steps newest first (the evidence lists them under rolled_back); the key and the encrypted
 // secrets are kept, so no secret is ever left without the key that decrypts it, and a re-run resumes.
+// Each store step records in the registry that the tenant has that store: verification proves what is recorded.
 
-// Credentials are decrypted from the tenant's SOPS file only when a store step runs (never in a dry run).
-TenantSecrets Secrets() => Keys.LoadSecrets(Tenant);
-
-await Step("§10.0 register the tenant as provisioning (§8.1)", Registry.Register(Tenant));
-await Step("§10.1 generate the tenant's age key pair (§6.2)", Keys.EnsureKey(Tenant));
-await Step("§10.2-3 generate credentials into the SOPS-encrypted secrets file (§6.3, §6.4)", Keys.EnsureSecrets(Tenant));
-await Step("§10.4 MinIO bucket, IAM user and policy (§2.1-§2.3)", Minio.Provision(Tenant, () => Secrets().MinioSecretKey));
-await Step("§10.5 PostgreSQL database and user (§3.1)", Postgres.Provision(Tenant, () => Secrets().PostgresPassword));
-// Off unless RUNBOOKHOST_Postgres__HbaFile is set; the octet is read from the registry when the step runs.
-await Step("§3.2 pg_hba.conf: the tenant user only from its network", Postgres.AllowTenantNetwork(Tenant, Registry.Octet(Tenant)));
-await Step("§10.6 Qdrant collection (§4.1)", Qdrant.Provision(Tenant));
-await Step("§10.6 Qdrant collection-scoped token into the secrets file (§4.2)", Qdrant.IssueToken(Tenant));
-await Step("§10.7 Redis ACL user for the tenant prefix (§5.2)", Redis.Provision(Tenant, () => Secrets().RedisPassword));
+await Step("§10.0 register the tenant as provisioning (§8.1)", Registry.Register());
+await Step("§10.1 generate the tenant's age key pair (§6.2)", Keys.EnsureKey());
+await Step("§10.2-3 generate credentials into the SOPS-encrypted secrets file (§6.3, §6.4)", Keys.EnsureSecrets());
+await Step("§10.4 MinIO bucket, IAM user and policy (§2.1-§2.3)", Minio.Provision());
+await Step("§10.5 PostgreSQL database and user (§3.1)", Postgres.Provision());
+await Step("§3.2 pg_hba.conf: the tenant user only from its network", Postgres.AllowTenantNetwork());
+await Step("§10.6 Qdrant collection (§4.1)", Qdrant.Provision());
+await Step("§10.6 Qdrant collection-scoped token into the secrets file (§4.2)", Qdrant.IssueToken());
+await Step("§10.7 Redis ACL user for the tenant prefix (§5.2)", Redis.Provision());
 await VerifyIsolation("§10.8");
-await Step("§10.9 register the tenant as active with its key metadata (§8.1)", Registry.Activate(Tenant, () => Keys.PublicKey(Tenant)));
+await Step("§10.9 register the tenant as active with its key metadata (§8.1)", Registry.Activate());
 
-return new { tenant = Tenant.Value, provisioned = !DryRun };
+return new { tenant = Tenant.Value };

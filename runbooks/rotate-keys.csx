@@ -1,16 +1,14 @@
 // @runbook  rotate-keys
-// @version  1.1.0
+// @version  2.0.0
 // @summary  Rotate a tenant's age key and re-encrypt its secrets, resumably (spec §7.2, §7.4, §8)
 // @param    reason  required  allowed=scheduled|emergency|personnel  Why the key is rotated (spec §7.1)
-using RunbookHost.Keys.KeyRing;
 
 // Every step below first looks at the tenant's key files and finishes whatever an interrupted earlier
 // run left half done, so running this runbook again after a crash completes the same rotation once.
 // At every moment some key file on disk decrypts the secrets (docs/keys.md, "Crash safety").
 // No step registers an undo: a failed rotation is completed by a re-run, never rolled back.
 
-var rotation = Keys.Rotation(Tenant, Param("reason"));
-TenantSecrets Secrets() => Keys.LoadSecrets(Tenant);
+var rotation = Keys.Rotation(Param("reason"));
 
 await Step("§7.2 0. record the rotation in progress (or resume an unfinished one)", rotation.Begin());
 await Step("§7.2 1. generate the new key as key-new.age", rotation.GenerateNewKey());
@@ -27,27 +25,15 @@ await Step("§7.2 8. complete the rotation", rotation.Complete());
 // refuses new logins, so the sessions opened with the old one are ended right after it changes.
 if (rotation.IsEmergency)
 {
-    await Step("§7.4 MinIO: the tenant user's new secret key", Minio.RotateSecret(Tenant, () => Secrets().MinioSecretKey));
-    await Step("§7.4 PostgreSQL: the tenant role's new password", Postgres.ChangePassword(Tenant, () => Secrets().PostgresPassword));
-    await Step("§7.4 PostgreSQL: end the sessions opened with the old password", Postgres.EndSessions(Tenant));
-    await Step("§7.4 Qdrant: revoke every tenant token, issue a new one into the secrets file", Qdrant.IssueToken(Tenant, revokeExisting: true));
-    await Step("§7.4 Redis: the tenant ACL user's new password", Redis.ChangePassword(Tenant, () => Secrets().RedisPassword));
-    await Step("§7.4 Redis: end the connections opened with the old password", Redis.EndSessions(Tenant));
+    await Step("§7.4 MinIO: the tenant user's new secret key", Minio.RotateSecret());
+    await Step("§7.4 PostgreSQL: the tenant role's new password", Postgres.ChangePassword());
+    await Step("§7.4 PostgreSQL: end the sessions opened with the old password", Postgres.EndSessions());
+    await Step("§7.4 Qdrant: revoke every tenant token, issue a new one into the secrets file", Qdrant.IssueToken(revokeExisting: true));
+    await Step("§7.4 Redis: the tenant ACL user's new password", Redis.ChangePassword());
+    await Step("§7.4 Redis: end the connections opened with the old password", Redis.EndSessions());
 }
 
-foreach (var note in rotation.Notes)
-    Log.Information("{Note}", note);
-
-if (!DryRun)
-{
-    var decrypting = Keys.KeysThatDecryptSecrets(Tenant);
-    var activeDecrypts = decrypting.Contains("key.age");
-    Check("keys", "secrets_decrypt_with_active_key", activeDecrypts ? "PASS" : "FAIL: key.age does not decrypt the secrets", activeDecrypts);
-    var oldRevoked = !decrypting.Contains(rotation.ArchivedKeyFile ?? "");
-    Check("keys", "old_key_no_longer_decrypts", oldRevoked ? "PASS" : "FAIL: the archived old key still decrypts the secrets", oldRevoked);
-    var archived = Keys.ArchivedKeys(Tenant).Any(a => a.PublicKey == rotation.OldPublicKey);
-    Check("keys", "old_key_archived", archived ? $"PASS: {rotation.ArchivedKeyFile}" : "FAIL: the old key is not archived", archived);
-}
+await Checks("§7.2 the rotation holds: the active key decrypts the secrets, the old key is archived and no longer does", Keys.VerifyRotation(rotation));
 
 return new
 {

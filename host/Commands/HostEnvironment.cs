@@ -9,12 +9,12 @@ internal sealed class HostEnvironment
 {
     private readonly Lazy<ILogger> log;
 
-    private HostEnvironment(HostSettings settings, string runbooksFolder, bool quiet)
+    private HostEnvironment(HostSettings settings, string runbooksFolder, bool quiet, bool verbose)
     {
         Settings = settings;
         RunbooksFolder = runbooksFolder;
         // Created on first use, so a command rejected during validation leaves no log file behind.
-        log = new Lazy<ILogger>(() => Logging.Create(settings, quiet));
+        log = new Lazy<ILogger>(() => Logging.Create(settings, quiet, verbose));
     }
 
     public HostSettings Settings { get; }
@@ -22,10 +22,10 @@ internal sealed class HostEnvironment
     public ILogger Log => log.Value;
     public TimeProvider Clock { get; } = TimeProvider.System;
 
-    public static HostEnvironment Create(GlobalSettings options, bool quiet = false)
+    public static HostEnvironment Create(GlobalSettings options, bool quiet = false, bool verbose = false)
     {
         var settings = HostConfiguration.Load(options.ConfigFile);
-        return new HostEnvironment(settings, options.RunbooksFolder, quiet);
+        return new HostEnvironment(settings, options.RunbooksFolder, quiet, verbose);
     }
 
     public RunbookCatalog Catalog() => OpenCatalog(RunbooksFolder);

@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace RunbookHost.Cli.Commands;
 
-[Description("Run one runbook for one tenant (--tenant) or for every tenant in the registry (--all-tenants)")]
+[Description("Run one runbook for one tenant (--tenant), for every tenant in the registry (--all-tenants), or, for a fleet-wide runbook, once")]
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
     public sealed class Settings : GlobalSettings
@@ -20,7 +20,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string[] Tenants { get; init; } = [];
 
         [CommandOption("--all-tenants")]
-        [Description("Run for every active tenant in the registry, in parallel (Run__Parallelism)")]
+        [Description("Run for every active tenant in the registry, in parallel (Run__Parallelism); verify is followed by verify-fleet")]
         public bool AllTenants { get; init; }
 
         [CommandOption("--dry-run")]
@@ -34,12 +34,22 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [CommandOption("--json")]
         [Description("Print the outcome as JSON on stdout")]
         public bool Json { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("Only warnings and errors on stderr (the default when several tenants run)")]
+        public bool Quiet { get; init; }
+
+        [CommandOption("-v|--verbose")]
+        [Description("Every step and check line, also when several tenants run")]
+        public bool Verbose { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (settings.AllTenants == (settings.Tenants.Length > 0))
-            throw new UsageException("give --tenant <id> (repeatable) or --all-tenants");
+        if (settings.AllTenants && settings.Tenants.Length > 0)
+            throw new UsageException("give --tenant <id> (repeatable) or --all-tenants, not both");
+        if (settings.Quiet && settings.Verbose)
+            throw new UsageException("give --quiet or --verbose, not both");
         var tenants = new List<TenantId>();
         foreach (var candidate in settings.Tenants)
         {
@@ -49,15 +59,32 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (!tenants.Contains(tenant))
                 tenants.Add(tenant);
         }
-        var environment = HostEnvironment.Create(settings, quiet: settings.Json);
+        var several = settings.AllTenants || tenants.Count > 1;
+        var quiet = settings.Json || settings.Quiet || (several && !settings.Verbose);
+        var environment = HostEnvironment.Create(settings, quiet, settings.Verbose);
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var runner = new RunbookRunner(environment.Settings, environment.Catalog(), () => environment.Log, environment.Clock,
             EvidenceSinks.Create(environment.Settings), services);
         var prepared = runner.Prepare(settings.Runbook, settings.Params, settings.DryRun);
-        if (settings.AllTenants)
-            return await FleetRun.Run(environment, services, runner, prepared, settings.Json, cancellationToken);
-        if (tenants.Count > 1)
-            return await FleetRun.RunGiven(tenants, environment, runner, prepared, settings.Json, cancellationToken);
+        if (prepared.Source.Metadata.IsFleet)
+        {
+            if (settings.AllTenants || tenants.Count > 0)
+                throw new UsageException($"{settings.Runbook} proves the whole fleet: run it without --tenant or --all-tenants");
+            var proof = await runner.RunFleet(prepared, null, cancellationToken);
+            Report(proof, settings.Json);
+            return proof.ExitCode;
+        }
+        if (!several && tenants.Count == 0)
+            throw new UsageException("give --tenant <id> (repeatable) or --all-tenants");
+        if (several)
+        {
+            var progress = FleetProgress.For(settings.Json);
+            var outcomes = settings.AllTenants
+                ? await FleetRun.AllTenants(services, runner, prepared, environment.Settings.Run.Parallelism, progress, cancellationToken)
+                : await FleetRun.Each(tenants, environment.Settings.Run.Parallelism, runner, prepared, progress, cancellationToken);
+            FleetReport.Write(outcomes, settings.Json);
+            return RunOutcome.Combine(outcomes);
+        }
         var outcome = await runner.Run(prepared, tenants[0], cancellationToken);
         Report(outcome, settings.Json);
         return outcome.ExitCode;
@@ -70,7 +97,12 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             Console.Out.WriteLine(RunbookRunner.ToJson(outcome).ToJsonString(new() { WriteIndented = true }));
             return;
         }
-        var status = outcome.ExitCode == ExitCodes.Success ? "succeeded" : "FAILED";
+        var status = outcome.Outcome switch
+        {
+            RunbookHost.Evidence.RunOutcomes.Passed => "succeeded",
+            RunbookHost.Evidence.RunOutcomes.Incomplete => "INCOMPLETE",
+            _ => "FAILED",
+        };
         Console.Out.WriteLine($"{outcome.Tenant}: {status}{(outcome.Error is null ? "" : ": " + outcome.Error)}");
         if (outcome.RolledBack.Count > 0)
             Console.Out.WriteLine($"rolled back: {string.Join(", ", outcome.RolledBack)}");

@@ -17,7 +17,7 @@ internal sealed class ScheduleCommand : AsyncCommand<ScheduleCommand.Settings>
         public bool List { get; init; }
 
         [CommandOption("--run-now <JOB>")]
-        [Description("Run one job once, now, in this process; exit 0 when every tenant passed, 1 otherwise")]
+        [Description("Run one job once, now, in this process; exit 0 when every tenant passed, 4 when incomplete, 1 otherwise")]
         public string? RunNow { get; init; }
     }
 
@@ -41,6 +41,7 @@ internal sealed class ScheduleCommand : AsyncCommand<ScheduleCommand.Settings>
         if (environment.Settings.Postgres.AdminConnectionString.Length == 0)
             throw new UsageException("schedule keeps its jobs in the tenant registry: set RUNBOOKHOST_Postgres__AdminConnectionString");
 
+        using var notifications = ScheduleNotifications.Create(environment.Settings.Schedule, environment.Log, environment.Clock);
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var runner = new RunbookRunner(environment.Settings, environment.Catalog(), () => environment.Log, environment.Clock,
             EvidenceSinks.Create(environment.Settings), services);
@@ -48,13 +49,17 @@ internal sealed class ScheduleCommand : AsyncCommand<ScheduleCommand.Settings>
         var registry = (await services.ReadyRegistry(cancellationToken))!;
         if (runNow is not null)
         {
-            var firing = new ScheduledFiring(environment, services, runner);
+            var firing = new ScheduledFiring(environment, services, runner, notifications);
             var info = new FiringInfo("run-now", Guid.NewGuid().ToString("N"), $"{Environment.MachineName}/{Environment.ProcessId}", null, environment.Clock.GetUtcNow(), false);
             var summary = await firing.Run(runNow, info, cancellationToken);
             ScheduledFiring.Report(summary, Console.Out);
-            return summary.AllPassed ? ExitCodes.Success : ExitCodes.RunbookFailed;
+            return summary.ExitCode;
         }
-        using var host = SchedulerHost.Build(environment, services, runner, jobs, registry);
+        using var metrics = ScheduleNotifications.IsOff(environment.Settings.Schedule.MetricsAddress) ? null
+            : notifications.Metrics.Serve(environment.Settings.Schedule.MetricsAddress);
+        if (metrics is not null)
+            environment.Log.Information("metrics: http://{Address}/metrics", environment.Settings.Schedule.MetricsAddress);
+        using var host = SchedulerHost.Build(environment, services, runner, notifications, jobs, registry);
         await host.RunAsync(CancellationToken.None);
         return ExitCodes.Success;
     }

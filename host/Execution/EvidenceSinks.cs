@@ -10,6 +10,12 @@ internal static class EvidenceSinks
 
     private sealed class Signed(HostSettings settings) : IEvidenceSink
     {
+        public string? Preflight(string scope, DateTimeOffset startedAt)
+        {
+            using var signer = EvidenceSigner.LoadOrCreate(settings.Paths.Secrets, settings.Paths.Evidence);
+            return null;
+        }
+
         public string Write(RunRecord record)
         {
             using var signer = EvidenceSigner.LoadOrCreate(settings.Paths.Secrets, settings.Paths.Evidence);

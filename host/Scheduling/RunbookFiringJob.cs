@@ -26,7 +26,7 @@ internal sealed class RunbookFiringJob(ScheduledJobs jobs, ScheduledFiring firin
             FiredAt: context.FireTimeUtc,
             Recovering: context.Recovering);
         var summary = await firing.Run(job, info, cancellationToken);
-        context.Result = $"{summary.Passed} passed, {summary.Failed} failed, {summary.Skipped.Count} skipped";
+        context.Result = $"{summary.Result}: {summary.Passed} passed, {summary.Failed} failed, {summary.Incomplete} incomplete, {summary.Skipped.Count} skipped";
     }
 }
 

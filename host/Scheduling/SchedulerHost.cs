@@ -20,7 +20,7 @@ internal static class SchedulerHost
     public const string SchedulerName = "runbook-host";
     public const string TablePrefix = "qrtz_";
 
-    public static IHost Build(HostEnvironment environment, ServicesFactory services, RunbookRunner runner, IReadOnlyList<ScheduledJob> jobs, TenantRegistry registry)
+    public static IHost Build(HostEnvironment environment, ServicesFactory services, RunbookRunner runner, ScheduleNotifications notifications, IReadOnlyList<ScheduledJob> jobs, TenantRegistry registry)
     {
         var schedule = environment.Settings.Schedule;
         var timeZone = ScheduleDefinition.TimeZoneOf(schedule);
@@ -38,6 +38,7 @@ internal static class SchedulerHost
         builder.Services.AddSingleton(runner);
         builder.Services.AddSingleton(environment.Log);
         builder.Services.AddSingleton(new ScheduledJobs(jobs));
+        builder.Services.AddSingleton(notifications);
         builder.Services.AddSingleton<ScheduledFiring>();
 
         var connectionString = new NpgsqlConnectionStringBuilder(environment.Settings.Postgres.AdminConnectionString) { Database = registry.Database }.ConnectionString;

@@ -41,7 +41,7 @@ internal sealed class CompiledRunbookCache(string folder)
         var parts = new StringBuilder()
             .Append("closure=").Append(source.ClosureSha256).Append('\n')
             .Append("host=").Append(host.ManifestModule.ModuleVersionId).Append('\n')
-            .Append("lib=").Append(typeof(RunbookContext).Assembly.ManifestModule.ModuleVersionId).Append('\n')
+            .Append("lib=").Append(typeof(Runbook).Assembly.ManifestModule.ModuleVersionId).Append('\n')
             .Append("runtime=").Append(Environment.Version).Append('\n');
         // The compiler's version is read from the host's references, which does not load it.
         foreach (var reference in host.GetReferencedAssemblies().Where(a => a.Name?.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) == true))

@@ -29,7 +29,8 @@ internal static class RunbookCompiler
             .WithEmitDebugInformation(true)
             .WithAllowUnsafe(false);
         var code = File.ReadAllText(source.Path);
-        var script = CSharpScript.Create<object>(code, options, typeof(RunbookContext));
+        var globals = source.Metadata.IsFleet ? typeof(FleetRunbook) : typeof(TenantRunbook);
+        var script = CSharpScript.Create<object>(code, options, globals);
         var compilation = script.GetCompilation()
             .WithAssemblyName(assemblyName)
             .WithOptions(script.GetCompilation().Options.WithDeterministic(true));
@@ -43,9 +44,9 @@ internal static class RunbookCompiler
     private static IEnumerable<MetadataReference> ReferencedAssemblies()
     {
         // Only what ships with the host: the runtime, lib/ and its dependencies.
-        var assemblies = new[] { typeof(object), typeof(Enumerable), typeof(RunbookContext), typeof(Serilog.ILogger), typeof(System.Text.Json.JsonSerializer) }
+        var assemblies = new[] { typeof(object), typeof(Enumerable), typeof(Runbook), typeof(Serilog.ILogger), typeof(System.Text.Json.JsonSerializer) }
             .Select(t => t.Assembly)
-            .Concat(typeof(RunbookContext).Assembly.GetReferencedAssemblies().Select(SafeLoad).OfType<Assembly>());
+            .Concat(typeof(Runbook).Assembly.GetReferencedAssemblies().Select(SafeLoad).OfType<Assembly>());
         var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll");

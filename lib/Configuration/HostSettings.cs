@@ -16,6 +16,17 @@ public sealed class HostSettings
     public KeySettings Keys { get; set; } = new();
     public RunSettings Run { get; set; } = new();
     public ScheduleSettings Schedule { get; set; } = new();
+    public VerifySettings Verify { get; set; } = new();
+}
+
+/// <summary>What verification must prove beyond what the registry records for each tenant.</summary>
+public sealed class VerifySettings
+{
+    /// <summary>
+    /// Components every tenant of this deployment must have (e.g. ["postgres", "redis", "minio"]): a tenant whose registry
+    /// record lacks one is incomplete, and a required store that is not configured is never skipped.
+    /// </summary>
+    public List<string> RequiredComponents { get; set; } = [];
 }
 
 public sealed class PathSettings
@@ -86,6 +97,14 @@ public sealed class ScheduleSettings
     public int MisfireThresholdSeconds { get; set; } = 60;
     /// <summary>How long a stopping host waits for running jobs before it exits anyway.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 600;
+    /// <summary>Where `schedule` serves Prometheus metrics ("host:port", GET /metrics); loopback by default, "off" to disable.</summary>
+    public string MetricsAddress { get; set; } = "127.0.0.1:9464";
+    /// <summary>An http(s) URL that receives a JSON POST for every failed or incomplete firing; empty = no webhook.</summary>
+    public string WebhookUrl { get; set; } = "";
+    /// <summary>Key of the HMAC-SHA256 signature of each webhook body (header X-RunbookHost-Signature); never logged.</summary>
+    public string WebhookSecret { get; set; } = "";
+    /// <summary>Attempts per webhook delivery, with exponential backoff between them.</summary>
+    public int WebhookAttempts { get; set; } = 5;
 }
 
 public sealed class ScheduledJobSettings

@@ -3,7 +3,7 @@ namespace RunbookHost.Runbooks;
 /// <summary>
 /// One side effect a runbook step performs, described before it is applied so that a dry run can
 /// print exactly what would happen (statements and commands, secrets masked) and a failed run can
-/// undo it. Store facades in lib/ return these; runbooks pass them to <see cref="RunbookContext.Step(string, IRunbookOperation)"/>.
+/// undo it. Store facades in lib/ return these; runbooks pass them to <see cref="Runbook.Step(string, IRunbookOperation)"/>.
 /// </summary>
 public interface IRunbookOperation
 {

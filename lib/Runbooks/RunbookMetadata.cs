@@ -12,17 +12,23 @@ namespace RunbookHost.Runbooks;
 /// // @param    retention-days  default=90  type=int  Days archived keys are kept
 /// </code>
 /// Files under <c>shared/</c> are step libraries for <c>#load</c>; they declare <c>@shared</c> instead of <c>@runbook</c>.
+/// A runbook that proves something about the whole fleet declares <c>// @scope fleet</c> (default: <c>tenant</c>): it runs
+/// once, without <c>--tenant</c>, with <see cref="FleetRunbook"/> as its globals.
 /// </summary>
 public sealed partial record RunbookMetadata(
     string Name,
     string Version,
     string Summary,
     bool IsShared,
-    IReadOnlyList<RunbookParameter> Parameters)
+    IReadOnlyList<RunbookParameter> Parameters,
+    string Scope = RunbookScopes.Tenant)
 {
+    public bool IsFleet => Scope == RunbookScopes.Fleet;
+
     public static RunbookMetadata Parse(string displayPath, IEnumerable<string> lines)
     {
         string? name = null, version = null, summary = null;
+        var scope = RunbookScopes.Tenant;
         var shared = false;
         var parameters = new List<RunbookParameter>();
         var lineNumber = 0;
@@ -44,6 +50,10 @@ public sealed partial record RunbookMetadata(
                 case "shared": name = value; shared = true; break;
                 case "version": version = value; break;
                 case "summary": summary = value; break;
+                case "scope":
+                    scope = value is RunbookScopes.Tenant or RunbookScopes.Fleet ? value
+                        : throw new RunbookDefinitionException($"{displayPath}({lineNumber}): @scope is 'tenant' or 'fleet'");
+                    break;
                 case "param": parameters.Add(RunbookParameter.Parse(displayPath, lineNumber, value)); break;
                 default: throw new RunbookDefinitionException($"{displayPath}({lineNumber}): unknown header directive @{match.Groups["key"].Value}");
             }
@@ -57,7 +67,7 @@ public sealed partial record RunbookMetadata(
         var duplicate = parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new RunbookDefinitionException($"{displayPath}: parameter '{duplicate.Key}' declared twice");
-        return new RunbookMetadata(name, version, summary, shared, parameters);
+        return new RunbookMetadata(name, version, summary, shared, parameters, scope);
     }
 
     [GeneratedRegex(@"^//\s*@(?<key>[a-z]+)\s+(?<value>.+)$")]
@@ -68,6 +78,13 @@ public sealed partial record RunbookMetadata(
 
     [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
     private static partial Regex SemVer();
+}
+
+/// <summary>What a runbook runs for: one tenant at a time, or the whole fleet at once.</summary>
+public static class RunbookScopes
+{
+    public const string Tenant = "tenant";
+    public const string Fleet = "fleet";
 }
 
 public sealed class RunbookDefinitionException(string message) : Exception(message);

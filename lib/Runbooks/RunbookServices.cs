@@ -1,17 +1,31 @@
 using RunbookHost.Configuration;
 using RunbookHost.Keys.KeyRing;
-using RunbookHost.Runbooks.Steps;
+using RunbookHost.Registry;
+using RunbookHost.Stores.Minio;
+using RunbookHost.Stores.Postgres;
+using RunbookHost.Stores.Qdrant;
+using RunbookHost.Stores.Redis;
 
 namespace RunbookHost.Runbooks;
 
-/// <summary>The library facades a runbook calls, built once per process by the host from the configuration.</summary>
+/// <summary>
+/// The process-wide clients the facades of every run share, built once by the host from the validated configuration.
+/// A null store is not configured; its <c>…Disabled</c> text says why, and every facade built on it records that reason.
+/// </summary>
 public sealed class RunbookServices
 {
     public required HostSettings Settings { get; init; }
+    public required TimeProvider Clock { get; init; }
     public required TenantKeyRing Keys { get; init; }
-    public required MinioSteps Minio { get; init; }
-    public required QdrantSteps Qdrant { get; init; }
-    public required PostgresSteps Postgres { get; init; }
-    public required RedisSteps Redis { get; init; }
-    public required RegistrySteps Registry { get; init; }
+    public TenantRegistry? Registry { get; init; }
+    public string RegistryDisabled { get; init; } = "";
+    public PostgresTenantStore? Postgres { get; init; }
+    public PgHbaFile? PgHba { get; init; }
+    public string PostgresDisabled { get; init; } = "";
+    public RedisTenantStore? Redis { get; init; }
+    public string RedisDisabled { get; init; } = "";
+    public MinioTenantStore? Minio { get; init; }
+    public string MinioDisabled { get; init; } = "";
+    public QdrantTenantStore? Qdrant { get; init; }
+    public string QdrantDisabled { get; init; } = "";
 }

@@ -1,7 +1,7 @@
 namespace RunbookHost.Runbooks;
 
 /// <summary>
-/// Returned by a step helper whose store is disabled or not configured: <see cref="RunbookContext.Step(string, IRunbookOperation)"/>
+/// Returned by a step helper whose store is disabled or not configured: <see cref="Runbook.Step(string, IRunbookOperation)"/>
 /// records it as skipped with the reason, so a disabled store is visible in the evidence, never silent.
 /// </summary>
 public sealed class SkippedOperation(string reason) : IRunbookOperation

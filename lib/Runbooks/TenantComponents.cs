@@ -1,5 +1,3 @@
-using RunbookHost.Evidence;
-
 namespace RunbookHost.Runbooks;
 
 /// <summary>
@@ -18,6 +16,8 @@ public static class Component
     public const string Pki = "pki";
     public const string Nats = "nats";
     public const string Network = "network";
+
+    public static readonly IReadOnlyList<string> All = [Keys, Minio, Postgres, PgHba, Qdrant, Redis, Pki, Nats, Network];
 }
 
 /// <summary>One row of the registry's component record: the component, the runbook@version that provisioned it, when, and a non-secret detail (e.g. the server version).</summary>
@@ -25,22 +25,23 @@ public sealed record TenantComponent(string Name, string ProvisionedBy, DateTime
 
 /// <summary>
 /// What the registry says a tenant has, or <see cref="Unknown"/> with the reason it could not be read (no registry,
-/// registry unreachable). Unknown is never treated as "has nothing": every check then becomes incomplete.
+/// registry unreachable, a tenant provisioned before components were recorded). Unknown is never treated as "has
+/// nothing": every check of something the deployment does not require then becomes incomplete. What a run provisions
+/// is added as it goes (<see cref="IComponentLedger"/>), so a provisioning run's own verification proves it.
 /// </summary>
 public sealed class TenantComponents
 {
-    private readonly IReadOnlyDictionary<string, TenantComponent> components;
+    private readonly Dictionary<string, TenantComponent> components;
 
-    private TenantComponents(IReadOnlyDictionary<string, TenantComponent> components, string? unknownBecause)
+    private TenantComponents(IEnumerable<TenantComponent> components, string? unknownBecause)
     {
-        this.components = components;
+        this.components = components.ToDictionary(c => c.Name, StringComparer.Ordinal);
         UnknownBecause = unknownBecause;
     }
 
-    public static TenantComponents Known(IEnumerable<TenantComponent> components) =>
-        new(components.ToDictionary(c => c.Name, StringComparer.Ordinal), null);
+    public static TenantComponents Known(IEnumerable<TenantComponent> components) => new(components, null);
 
-    public static TenantComponents Unknown(string because) => new(new Dictionary<string, TenantComponent>(), because);
+    public static TenantComponents Unknown(string because) => new([], because);
 
     /// <summary>Null when the record was read; otherwise why it could not be.</summary>
     public string? UnknownBecause { get; }
@@ -49,20 +50,14 @@ public sealed class TenantComponents
 
     public IReadOnlyCollection<TenantComponent> All => components.Values.ToList();
 
-    /// <summary>True when the record says the tenant has it. False both when it does not and when the record is unknown: ask <see cref="IsKnown"/>.</summary>
+    /// <summary>True when the record (or this run) says the tenant has it. False both when it does not and when the record is unknown: ask <see cref="IsKnown"/>.</summary>
     public bool Has(string component) => components.ContainsKey(component);
 
     public TenantComponent? Get(string component) => components.GetValueOrDefault(component);
 
-    /// <summary>
-    /// The check to record when <paramref name="component"/> cannot be verified because <paramref name="whyNot"/>
-    /// (not configured, unreachable): incomplete when the tenant has it or when nobody knows; skipped only when the
-    /// registry says the tenant does not have it.
-    /// </summary>
-    public CheckRecord Unverifiable(string component, string store, string test, string whyNot) =>
-        !IsKnown ? CheckRecord.Incomplete(store, test, $"{whyNot}; and whether the tenant has {component} is unknown: {UnknownBecause}")
-        : Has(component) ? CheckRecord.Incomplete(store, test, $"the tenant was provisioned with {component}, but {whyNot}")
-        : CheckRecord.Skipped(store, test, $"the tenant has no {component}");
+    internal void Added(TenantComponent component) => components[component.Name] = component;
+
+    internal void Removed(string component) => components.Remove(component);
 }
 
 /// <summary>Records in the registry what a provisioning step gave the tenant (and what deprovisioning removed).</summary>

@@ -10,7 +10,7 @@ internal static class RunbookSources
         // @param    greeting  default=hello  allowed=hello|hi  The word to return
         // @param    token  secret  A secret that must never reach the evidence
         await Step("1. greet", new RunbookOperation(new[] { $"greet {Tenant.Value}" }, _ => Task.CompletedTask));
-        Check("engine", "returns_value", "PASS", true);
+        await Checks("2. check", CheckOperation.Fixed(new RunbookHost.Evidence.CheckRecord("engine", "returns_value", "PASS", default, true)));
         return new { greeting = Param("greeting"), tenant = Tenant.Value };
         """;
 

@@ -82,7 +82,7 @@ public class ClusteredSchedulerTests
         var exit = await host.Terminate(StopTimeout);
 
         Assert.True(exit == 0, host.Output);
-        Assert.Contains("job slow-job finished: 1 passed, 0 failed, 0 skipped", host.Output);
+        Assert.Contains("job slow-job finished passed: 1 passed, 0 failed, 0 incomplete, 0 skipped", host.Output);
         Assert.True(host.Output.IndexOf("job slow-job finished", StringComparison.Ordinal) < host.Output.IndexOf("Shutdown complete", StringComparison.Ordinal), host.Output);
         var run = Assert.Single(await schedule.Runs());
         Assert.Equal("succeeded", run.Status);

@@ -129,7 +129,7 @@ public class ScheduleCommandTests
         Assert.True(result.ExitCode == 0, result.StandardError);
         foreach (var tenant in tenants)
             Assert.Matches($"(?m)^{tenant.Value}\\s+passed\\s+{System.Text.RegularExpressions.Regex.Escape(schedule.Host.EvidenceDir)}/{tenant.Value}/", result.StandardOutput);
-        Assert.Contains("3 tenants: 3 passed, 0 failed, 0 skipped", result.StandardOutput);
+        Assert.Contains("3 tenants: 3 passed, 0 failed, 0 incomplete, 0 skipped: passed", result.StandardOutput);
         var runs = await schedule.Runs();
         Assert.Equal(tenants.Select(t => t.Value).Order(), runs.Select(r => r.Tenant!).Order());
         Assert.All(runs, r => Assert.Equal(("tick", "succeeded"), (r.Runbook, r.Status)));
@@ -155,11 +155,11 @@ public class ScheduleCommandTests
         var result = await schedule.Host.Run("schedule", "--run-now", "fleet");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Matches($"(?m)^{broken}\\s+FAILED\\s+step .1. maybe fail. failed: this tenant is broken", result.StandardOutput);
+        Assert.Matches($"(?m)^{broken}\\s+failed\\s+step .1. maybe fail. failed: this tenant is broken", result.StandardOutput);
         Assert.Matches($"(?m)^{tenants[0].Value}\\s+passed", result.StandardOutput);
         Assert.Matches($"(?m)^{tenants[2].Value}\\s+passed", result.StandardOutput);
         Assert.Matches("(?m)^tnotregistered\\s+skipped\\s+not registered", result.StandardOutput);
-        Assert.Contains("4 tenants: 2 passed, 1 failed, 1 skipped", result.StandardOutput);
+        Assert.Contains("4 tenants: 2 passed, 1 failed, 0 incomplete, 1 skipped: failed", result.StandardOutput);
         var runs = await schedule.Runs();
         Assert.Equal(3, runs.Count);
         Assert.Equal("failed", runs.Single(r => r.Tenant == broken).Status);
@@ -187,7 +187,7 @@ public class ScheduleCommandTests
         var result = await schedule.Host.Run("schedule", "--run-now", "rotation-due");
 
         Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
-        Assert.Contains("1 tenants: 1 passed, 0 failed, 0 skipped", result.StandardOutput);
+        Assert.Contains("1 tenants: 1 passed, 0 failed, 0 incomplete, 0 skipped: passed", result.StandardOutput);
         var run = Assert.Single(await schedule.Runs());
         Assert.Equal(("rotate-keys", tenants[0].Value), (run.Runbook, run.Tenant));
         var evidence = Directory.GetFiles(Path.Combine(schedule.Host.EvidenceDir, tenants[0].Value), "*.json").Single();

@@ -19,7 +19,7 @@ internal static class ScheduleRunbooks
         // @version  1.0.0
         // @summary  Passes for every tenant
         await Step("1. tick", new RunbookOperation(new[] { $"tick {Tenant.Value}" }, _ => Task.CompletedTask));
-        Check("engine", "ticked", "PASS", true);
+        await Checks("2. check", CheckOperation.Fixed(new RunbookHost.Evidence.CheckRecord("engine", "ticked", "PASS", default, true)));
         return new { tenant = Tenant.Value };
         """;
 
@@ -78,6 +78,8 @@ public sealed class ScheduleHost : IAsyncDisposable
         Host.Environment["RUNBOOKHOST_Postgres__AdminConnectionString"] = TestServers.PostgresAdmin;
         Host.Environment["RUNBOOKHOST_Registry__Database"] = Registry.Database;
         Host.Environment["RUNBOOKHOST_Redis__Enabled"] = "false";
+        // Several schedulers run at once in these tests; the metrics endpoint has tests of its own.
+        Host.Environment["RUNBOOKHOST_Schedule__MetricsAddress"] = "off";
     }
 
     public HostProcess Host { get; } = new();

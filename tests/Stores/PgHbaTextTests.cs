@@ -207,26 +207,31 @@ public class PgHbaTextTests
     public void FacadeSkipsWithTheReasonWhenOffOrWithoutRegistry()
     {
         var store = new PostgresTenantStore(TestServers.PostgresAdmin);
-        var off = new PostgresSteps(store, "disabled");
-        Assert.Equal(PostgresSteps.HbaOff, Assert.IsType<SkippedOperation>(off.AllowTenantNetwork(Acme, () => 7)).Reason);
-        Assert.Equal(PostgresSteps.HbaOff, Assert.IsType<SkippedOperation>(off.RemoveTenantNetwork(Acme)).Reason);
+        var secrets = Path.Combine(Path.GetTempPath(), "rbh-unused-secrets");
+        var hba = new PgHbaFile("/nonexistent/pg_hba.conf", Policy, TestServers.PostgresAdmin);
+
+        var off = new PostgresSteps(Facades.Run(Facades.Services(secrets), Acme), store, "disabled", null);
+        Assert.Equal(PostgresSteps.HbaOff, Assert.IsType<SkippedOperation>(off.AllowTenantNetwork()).Reason);
+        Assert.Equal(PostgresSteps.HbaOff, Assert.IsType<SkippedOperation>(off.RemoveTenantNetwork()).Reason);
         Assert.Contains("RUNBOOKHOST_Postgres__HbaFile", PostgresSteps.HbaOff, StringComparison.Ordinal);
 
-        var hba = new PgHbaFile("/nonexistent/pg_hba.conf", Policy, TestServers.PostgresAdmin);
-        var on = new PostgresSteps(store, "disabled", hba);
-        Assert.Equal(PostgresSteps.NoOctet, Assert.IsType<SkippedOperation>(on.AllowTenantNetwork(Acme, (Func<int>?)null)).Reason);
+        var noRegistry = new PostgresSteps(Facades.Run(Facades.Services(secrets), Acme), store, "disabled", hba);
+        Assert.Equal(PostgresSteps.NoRegistry, Assert.IsType<SkippedOperation>(noRegistry.AllowTenantNetwork()).Reason);
 
-        var octetRead = false;
-        var allow = on.AllowTenantNetwork(Acme, () => { octetRead = true; return 7; });
+        // The registry is only read when the step runs: describing it (a dry run) never connects.
+        var registry = new RunbookHost.Registry.TenantRegistry("Host=127.0.0.1;Port=1;Username=nobody;Password=unused", "never_opened");
+        var on = new PostgresSteps(Facades.Run(Facades.Services(secrets, s => new RunbookServices
+        {
+            Settings = s.Settings, Clock = s.Clock, Keys = s.Keys, Registry = registry,
+        }), Acme), store, "disabled", hba);
+        var allow = on.AllowTenantNetwork();
         Assert.NotNull(allow.Rollback);
         Assert.Contains("/nonexistent/pg_hba.conf", allow.Describe()[0], StringComparison.Ordinal);
         Assert.Contains("host tenant_acme tenant_acme_user 10.<tenant_octet>.0.0/16 scram-sha-256", allow.Describe()[0], StringComparison.Ordinal);
-        Assert.False(octetRead); // a dry run never reads the registry
-        Assert.Contains("host tenant_acme tenant_acme_user 10.7.0.0/16 scram-sha-256", on.AllowTenantNetwork(Acme, 7).Describe()[0], StringComparison.Ordinal);
-        Assert.Contains("remove the managed line for database tenant_acme", on.RemoveTenantNetwork(Acme).Describe()[0], StringComparison.Ordinal);
+        Assert.Contains("remove the managed line for database tenant_acme", on.RemoveTenantNetwork().Describe()[0], StringComparison.Ordinal);
 
-        var noStore = new PostgresSteps(null, "disabled: PostgreSQL is not configured", hba);
-        Assert.Equal("disabled: PostgreSQL is not configured", Assert.IsType<SkippedOperation>(noStore.AllowTenantNetwork(Acme, () => 7)).Reason);
+        var noStore = new PostgresSteps(Facades.Run(Facades.Services(secrets), Acme), null, "disabled: PostgreSQL is not configured", hba);
+        Assert.Equal("disabled: PostgreSQL is not configured", Assert.IsType<SkippedOperation>(noStore.AllowTenantNetwork()).Reason);
     }
 
     [Fact]

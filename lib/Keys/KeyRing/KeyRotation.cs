@@ -235,7 +235,7 @@ public sealed class KeyRotation
         });
 
     /// <summary>Step 7 (§8): record the new public key, version and due date, archive the old history row, audit KEY_ROTATED. Idempotent.</summary>
-    public IRunbookOperation RecordInRegistry(TenantRegistry registry, int rotationDays)
+    internal IRunbookOperation RecordInRegistry(TenantRegistry registry, int rotationDays)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentOutOfRangeException.ThrowIfNegative(rotationDays);

@@ -1,7 +1,5 @@
-using RunbookHost.Evidence;
 using RunbookHost.Stores;
 using RunbookHost.Stores.Redis;
-using RunbookHost.Tenants;
 
 namespace RunbookHost.Runbooks.Steps;
 
@@ -11,25 +9,25 @@ namespace RunbookHost.Runbooks.Steps;
 /// key under the prefix by SCAN + UNLINK), Verify §5.3 (own prefix works; other prefixes, SCAN,
 /// FLUSHALL, CONFIG, KEYS refused).
 /// </summary>
-public sealed class RedisSteps(RedisTenantStore? store, string whyDisabled)
-    : PasswordStoreSteps<RedisTenantStore>(store, RedisTenantStore.StoreName, whyDisabled)
+public sealed class RedisSteps : PasswordStoreSteps
 {
-    /// <summary>After deprovisioning: no ACL user and no key with the tenant prefix.</summary>
-    public async Task<IReadOnlyList<CheckRecord>> VerifyAbsent(TenantId tenant, CancellationToken cancellationToken)
-    {
-        if (TenantStore is null)
-            return [StepChecks.Skipped(StoreName, "absence", WhyDisabled)];
-        var state = await TenantStore.GetStateAsync(tenant, cancellationToken);
-        return
-        [
-            StepChecks.Absence(StoreName, "acl_user_absent", !state.UserExists, TenantStoreNames.RedisUser(tenant)),
-            StepChecks.Absence(StoreName, "prefix_keys_absent", state.KeyCount == 0, $"{state.KeyCount} keys match {TenantStoreNames.RedisKeyPattern(tenant)}"),
-        ];
-    }
+    private readonly RedisTenantStore? store;
 
-    /// <summary>Fleet-wide: every tenant ACL user's key and channel patterns cover only its own prefix.</summary>
-    public async Task<CheckRecord> VerifyFleet(IReadOnlyCollection<TenantId> tenants, CancellationToken cancellationToken) =>
-        TenantStore is null
-            ? StepChecks.Skipped(StoreName, "fleet_acl_patterns", WhyDisabled)
-            : (await TenantStore.VerifyFleetAsync(tenants, cancellationToken)).ToCheck();
+    internal RedisSteps(TenantRun run, RedisTenantStore? store, string whyDisabled)
+        : base(run, store, RedisTenantStore.StoreName, RunbookHost.Runbooks.Component.Redis, whyDisabled, s => s.RedisPassword) =>
+        this.store = store;
+
+    /// <summary>After deprovisioning: no ACL user and no key with the tenant prefix.</summary>
+    public ICheckOperation VerifyAbsent() => this.store is not { } store
+        ? CheckOperation.Fixed(Run.Scope.InsteadOfProbing(Component, StoreName, "absence", WhyDisabled)!)
+        : new CheckOperation([$"ACL GETUSER {TenantStoreNames.RedisUser(Run.Tenant)} is empty; SCAN {TenantStoreNames.RedisKeyPattern(Run.Tenant)} finds nothing"],
+            async ct =>
+            {
+                var state = await store.GetStateAsync(Run.Tenant, ct);
+                return
+                [
+                    Verification.Absence(StoreName, "acl_user_absent", !state.UserExists, TenantStoreNames.RedisUser(Run.Tenant)),
+                    Verification.Absence(StoreName, "prefix_keys_absent", state.KeyCount == 0, $"{state.KeyCount} keys match {TenantStoreNames.RedisKeyPattern(Run.Tenant)}"),
+                ];
+            });
 }

@@ -17,18 +17,28 @@ public sealed class NetworkService(NetworkPool pool, TenantRegistry registry, IN
     public string WhyProviderDisabled { get; } = whyProviderDisabled;
 
     /// <summary>
-    /// Builds the service from validated settings: docker when Network:Docker:Image is set, otherwise the allocator
-    /// alone with the reason the provider is off.
+    /// Builds the service from validated settings: docker when Network:Docker:Image is set, hetzner when
+    /// RUNBOOKHOST_Hetzner__Token is set, otherwise the allocator alone with the reason the provider is off.
+    /// Throws <see cref="ArgumentException"/> (one line, naming the setting) on a bad value.
     /// </summary>
-    public static NetworkService Create(NetworkSettings settings, TenantRegistry registry)
+    public static NetworkService Create(NetworkSettings settings, Hetzner.HetznerSettings hetzner, TenantRegistry registry, TimeProvider clock,
+        Hetzner.IDnsRecordPublisher? dns = null)
     {
         var pool = settings.Validate();
         return settings.Provider switch
         {
             NetworkProviders.Docker when settings.Docker.IsConfigured => new(pool, registry, new Docker.DockerNetworkProvider(settings), ""),
             NetworkProviders.Docker => new(pool, registry, null, "disabled: the docker network provider is not configured (RUNBOOKHOST_Network__Docker__Image not set)"),
+            NetworkProviders.Hetzner when hetzner.IsConfigured => new(pool, registry, CreateHetzner(hetzner, settings, clock, dns), ""),
+            NetworkProviders.Hetzner => new(pool, registry, null, "disabled: the hetzner network provider is not configured (RUNBOOKHOST_Hetzner__Token not set)"),
             _ => new(pool, registry, null, "disabled: RUNBOOKHOST_Network__Provider=off"),
         };
+    }
+
+    private static Hetzner.HetznerNetworkProvider CreateHetzner(Hetzner.HetznerSettings hetzner, NetworkSettings settings, TimeProvider clock, Hetzner.IDnsRecordPublisher? dns)
+    {
+        hetzner.Validate();
+        return new(hetzner, settings, clock, dns: dns);
     }
 
     /// <summary>The fleet-wide network proof over <paramref name="tenants"/> (their registry ranges), for FleetProof.</summary>

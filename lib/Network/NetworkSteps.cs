@@ -111,7 +111,7 @@ public sealed class NetworkSteps(RunScope scope, NetworkService? service, string
             {
                 return await provider.VerifyAsync(network, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is Docker.DockerEngineUnavailableException or HttpRequestException)
+            catch (Exception e) when (e is Docker.DockerEngineUnavailableException or HttpRequestException or Hetzner.HetznerApiException { IsUnavailable: true })
             {
                 return [NetworkChecks.Incomplete(provider.Name, test, e.Message)];
             }

@@ -26,7 +26,7 @@ public sealed class DockerIsolationTests : IAsyncLifetime
         var (octet, lockFile) = await DockerTestHost.ReserveSubnetAsync();
         subnetLock = lockFile;
         var settings = new NetworkSettings { Pool = $"10.{octet}.{{octet}}.0/24", Docker = { Image = DockerTestHost.Image } };
-        service = NetworkService.Create(settings, db.Registry);
+        service = NetworkService.Create(settings, new RunbookHost.Network.Hetzner.HetznerSettings(), db.Registry, TimeProvider.System);
     }
 
     public async Task DisposeAsync()

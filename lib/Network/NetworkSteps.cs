@@ -1,4 +1,3 @@
-using RunbookHost.Evidence;
 using RunbookHost.Runbooks;
 
 namespace RunbookHost.Network;
@@ -98,10 +97,9 @@ public sealed class NetworkSteps(RunScope scope, NetworkService? service, string
     public ICheckOperation Verify()
     {
         const string test = "network_isolation";
-        if (Provider is not { } provider)
-            return CheckOperation.Fixed(scope.Components.Unverifiable(Component.Network, NetworkChecks.Store, test, WhyProviderOff));
-        if (scope.Components.IsKnown && !scope.Components.Has(Component.Network))
-            return CheckOperation.Fixed(CheckRecord.Skipped(NetworkChecks.Store, test, "the tenant has no network"));
+        if (scope.InsteadOfProbing(Component.Network, NetworkChecks.Store, test, Provider is null ? WhyProviderOff : null) is { } instead)
+            return CheckOperation.Fixed(instead);
+        var provider = Provider!;
         return new CheckOperation(provider.DescribeVerify(scope.Tenant), async ct =>
         {
             var network = await service!.Registry.GetNetworkAsync(scope.Tenant, ct).ConfigureAwait(false);
@@ -122,7 +120,7 @@ public sealed class NetworkSteps(RunScope scope, NetworkService? service, string
     public ICheckOperation VerifyAbsent() => Provider is { } provider
         ? new CheckOperation([$"{provider.Name}: list everything labelled with tenant {scope.Tenant}: nothing may be left"],
             ct => provider.VerifyAbsentAsync(scope.Tenant, ct))
-        : CheckOperation.Fixed(scope.Components.Unverifiable(Component.Network, NetworkChecks.Store, "network_absent", WhyProviderOff));
+        : CheckOperation.Fixed(scope.InsteadOfProbing(Component.Network, NetworkChecks.Store, "network_absent", WhyProviderOff)!);
 
     private NetworkLease Lease() => new(
         $"<tenant {scope.Tenant}'s range from {service!.Pool.Template}>",

@@ -82,9 +82,8 @@ public sealed class HetznerClient : IDisposable
             {
                 response = await http.SendAsync(request, ct).ConfigureAwait(false);
             }
-            catch (HttpRequestException e) when (attempt < maxRetries)
+            catch (HttpRequestException) when (attempt < maxRetries)
             {
-                _ = e;
                 await DelayAsync(Backoff(attempt), ct).ConfigureAwait(false);
                 continue;
             }

@@ -88,10 +88,19 @@ public sealed class NetworkSteps(RunScope scope, NetworkService? service, string
 
     public IRunbookOperation RemoveDns() => Provider is { } p ? p.RemoveDns(scope.Tenant) : new SkippedOperation(WhyProviderOff);
 
-    /// <summary>Returns the range to the pool, after the network is gone (absent is fine).</summary>
+    /// <summary>
+    /// Returns the range to the pool (absent is fine), but only once nothing labelled with the tenant is left on the
+    /// platform: a range still in use is never handed to another tenant. Without a provider the range is released as is.
+    /// </summary>
     public IRunbookOperation Release() => service is null
         ? new SkippedOperation(whyDisabled)
-        : new RunbookOperation([$"DELETE FROM tenant_networks WHERE tenant_id = '{scope.Tenant}'"], ct => service.Registry.ReleaseNetworkAsync(scope.Tenant, ct));
+        : new RunbookOperation([$"DELETE FROM tenant_networks WHERE tenant_id = '{scope.Tenant}'" + (Provider is null ? "" : $"   (refused while {Provider.Name} still has anything labelled with the tenant)")],
+            async ct =>
+            {
+                if (Provider is { } provider && (await provider.VerifyAbsentAsync(scope.Tenant, ct).ConfigureAwait(false)).FirstOrDefault(c => !c.Pass) is { } left)
+                    throw new InvalidOperationException($"tenant {scope.Tenant}'s range stays reserved: {left.Detail}");
+                await service.Registry.ReleaseNetworkAsync(scope.Tenant, ct).ConfigureAwait(false);
+            });
 
     /// <summary>The tenant's boundary proven, every expected ALLOW and DENY a check.</summary>
     public ICheckOperation Verify()

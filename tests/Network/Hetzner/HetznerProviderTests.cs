@@ -133,6 +133,18 @@ public sealed class HetznerProviderTests(HetznerFixture fx) : IClassFixture<Hetz
     }
 
     [Fact]
+    public async Task TheRangeIsNotReleasedWhileAnythingOfTheTenantIsLeft()
+    {
+        var (tenant, ledger) = await fx.ProvisionAsync();
+        var (steps, _) = fx.For(tenant, ledger);
+
+        var failure = await StepSequence.RunAsync(steps.DeleteCompute(), steps.Release());
+
+        Assert.Contains("range stays reserved", failure!.Message);
+        Assert.NotNull(await fx.Db.Registry.GetNetworkAsync(tenant));
+    }
+
+    [Fact]
     public async Task AForeignFirewallThatOpensOutboundTrafficFailsVerification()
     {
         var (tenant, ledger) = await fx.ProvisionAsync();

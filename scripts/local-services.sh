@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (apt-get) and starts PostgreSQL 15, Redis 7 and age on a Debian 12 machine for local use,
+# Installs (apt-get) and starts PostgreSQL 15, Redis 7, age and the Docker engine on a Debian 12 machine for local use,
 # sets known admin credentials, and prints the environment variables runbook-host reads.
 # Idempotent: safe to run twice, and when the services already run.
 # Local use only: the passwords below are well known by design.
@@ -17,7 +17,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 install_packages() {
   local missing=() package
   # Asked of dpkg, not of PATH: a machine may have the PostgreSQL client (psql) without the server.
-  for package in postgresql redis-server redis-tools age openssl; do
+  for package in postgresql redis-server redis-tools age openssl docker.io iptables busybox-static; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
@@ -75,6 +75,22 @@ start_redis() {
   redis_admin ACL SAVE >/dev/null 2>&1 || true
 }
 
+# The docker network provider (docs/network.md): dockerd is started by nothing else on these machines. It is
+# started as root when `docker info` does not answer, and the tiny local busybox image is built (nothing is pulled).
+start_docker() {
+  if ! docker info >/dev/null 2>&1; then
+    say "starting dockerd"
+    as_root mkdir -p /var/log
+    as_root sh -c 'nohup dockerd >>/var/log/dockerd.log 2>&1 &'
+    for _ in $(seq 1 60); do
+      docker info >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+    docker info >/dev/null 2>&1 || { say "dockerd did not start (see /var/log/dockerd.log)"; exit 1; }
+  fi
+  as_root bash "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/busybox-image.sh" >/dev/null
+}
+
 # Only the closing export lines may reach stdout, because callers eval it: every tool's chatter
 # (pg_ctlcluster prints "Removed stale pid file." after an unclean stop) goes to stderr. A redirect of
 # this group, not a saved descriptor: the servers started here would inherit one and hold the caller's pipe open.
@@ -82,6 +98,7 @@ start_redis() {
   install_packages
   start_postgres
   start_redis
+  start_docker
 } >&2
 
 # No TLS on loopback: there is no wire to protect, and TLS set-up is ~0.2 s of every run's start (docs/benchmarks.md).

@@ -17,6 +17,10 @@ public sealed class HostSettings
     public RunSettings Run { get; set; } = new();
     public ScheduleSettings Schedule { get; set; } = new();
     public VerifySettings Verify { get; set; } = new();
+    /// <summary>Network and compute isolation per tenant (docs/network.md).</summary>
+    public Network.NetworkSettings Network { get; set; } = new();
+    /// <summary>The online network provider (Network:Provider=hetzner).</summary>
+    public Network.Hetzner.HetznerSettings Hetzner { get; set; } = new();
 }
 
 /// <summary>What verification must prove beyond what the registry records for each tenant.</summary>

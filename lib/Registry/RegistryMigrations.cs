@@ -311,6 +311,21 @@ public static class RegistryMigrations
                 PRIMARY KEY (tenant_id, component)
             );
             """),
+        // Each tenant's private network (docs/network.md): its range from the configured pool, never overlapping another
+        // tenant's (the exclusion constraint holds across pool changes). is_octet: the slot is the tenant's tenant_octet.
+        // No foreign key: a network is reserved before the tenant registers, so a pool exhaustion refuses before anything.
+        new(7, "tenant networks", """
+            CREATE TABLE tenant_networks (
+                tenant_id    text PRIMARY KEY CHECK (tenant_id ~ '^[a-z][a-z0-9]{2,31}$'),
+                pool         text NOT NULL,
+                slot         integer NOT NULL CHECK (slot BETWEEN 0 AND 65535),
+                network      cidr NOT NULL CHECK (family(network) = 4),
+                is_octet     boolean NOT NULL,
+                allocated_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (pool, slot),
+                CONSTRAINT tenant_networks_disjoint EXCLUDE USING gist (network inet_ops WITH &&)
+            );
+            """),
         // Migration numbers 5-9 are reserved for work in progress on other branches (signing keys, PKI, networks,
         // key files, PostgreSQL checks); take the next free number when adding one.
     ];

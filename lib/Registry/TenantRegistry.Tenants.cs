@@ -25,12 +25,15 @@ public sealed partial class TenantRegistry
             await lockCmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         var existing = await GetAsync(conn, tx, tenant, forUpdate: true, cancellationToken).ConfigureAwait(false);
-        var octet = existing?.TenantOctet;
+        // A tenant whose network was reserved first (octet pool) takes that slot as its octet; others' reservations are skipped.
+        var octet = existing?.TenantOctet ?? await ReservedOctetAsync(conn, tx, tenant, cancellationToken).ConfigureAwait(false);
         if (octet is null)
         {
             await using var free = new NpgsqlCommand(
-                "SELECT min(n) FROM generate_series(1, 254) n WHERE n NOT IN (SELECT tenant_octet FROM tenants WHERE tenant_octet IS NOT NULL)",
+                "SELECT min(n) FROM generate_series(1, 254) n WHERE n NOT IN (SELECT tenant_octet FROM tenants WHERE tenant_octet IS NOT NULL)"
+                + $" AND n NOT IN ({OctetsReservedByNetworks})",
                 conn, tx);
+            free.Parameters.AddWithValue(tenant.Value);
             var found = await free.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             octet = found is int n ? n : null;
         }

@@ -69,10 +69,21 @@ public sealed class PgHbaFile
     // ---------------------------------------------------------------- apply
 
     /// <summary>Adds or replaces the tenant's line, then reloads. Idempotent.</summary>
-    public Task AllowAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default)
+    public Task AllowAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default) =>
+        AllowAsync(tenant, OctetNetwork(tenant, octet), cancellationToken);
+
+    /// <summary>The octet's network, after its line was validated (a bad template throws ArgumentException, before any parsing).</summary>
+    private IPNetwork OctetNetwork(TenantId tenant, int octet)
     {
-        var line = Policy.LineFor(tenant, octet); // validated before anything is read or written
-        var expected = ExpectedRule(tenant, octet);
+        _ = Policy.LineFor(tenant, octet);
+        return IPNetwork.Parse(Policy.CidrFor(octet));
+    }
+
+    /// <summary>As <see cref="AllowAsync(TenantId, int, CancellationToken)"/> for the tenant's allocated range (lib/Network).</summary>
+    public Task AllowAsync(TenantId tenant, IPNetwork network, CancellationToken cancellationToken = default)
+    {
+        var line = Policy.LineFor(tenant, network); // validated before anything is read or written
+        var expected = ExpectedRule(tenant, network);
         return EditAsync(content => PgHbaText.SetTenant(content, tenant, line), tenant, expected, cancellationToken);
     }
 
@@ -172,9 +183,10 @@ public sealed class PgHbaFile
 
     internal sealed record ExpectedHbaRule(string Database, string User, string Address, string Netmask, string Method);
 
-    internal ExpectedHbaRule ExpectedRule(TenantId tenant, int octet)
+    internal ExpectedHbaRule ExpectedRule(TenantId tenant, int octet) => ExpectedRule(tenant, OctetNetwork(tenant, octet));
+
+    internal ExpectedHbaRule ExpectedRule(TenantId tenant, IPNetwork network)
     {
-        var network = IPNetwork.Parse(Policy.CidrFor(octet));
         return new ExpectedHbaRule(TenantStoreNames.PostgresDatabase(tenant), TenantStoreNames.PostgresRole(tenant),
             network.BaseAddress.ToString(), Netmask(network).ToString(), Policy.Method);
     }
@@ -242,11 +254,15 @@ public sealed class PgHbaFile
     /// user, it is the expected host line for its network, it comes before the first non-local <c>all</c>
     /// rule, and the file has no errors.
     /// </summary>
-    public async Task<CheckRecord> VerifyAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default)
+    public Task<CheckRecord> VerifyAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenant, OctetNetwork(tenant, octet), cancellationToken);
+
+    /// <summary>As <see cref="VerifyAsync(TenantId, int, CancellationToken)"/> for the tenant's allocated range (lib/Network).</summary>
+    public async Task<CheckRecord> VerifyAsync(TenantId tenant, IPNetwork network, CancellationToken cancellationToken = default)
     {
         const string test = "pg_hba_tenant_network";
-        var expected = ExpectedRule(tenant, octet);
-        var line = Policy.LineFor(tenant, octet);
+        var expected = ExpectedRule(tenant, network);
+        var line = Policy.LineFor(tenant, network);
         try
         {
             await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, cancellationToken).ConfigureAwait(false);

@@ -54,7 +54,7 @@ public sealed partial class PgHbaPolicy
         return new PgHbaPolicy(template, m);
     }
 
-    /// <summary>Test seam: a policy that skips validation, to show that <see cref="LineFor"/> still refuses to build a bad line.</summary>
+    /// <summary>Test seam: a policy that skips validation, to show that <see cref="LineFor(TenantId, IPNetwork)"/> still refuses to build a bad line.</summary>
     internal static PgHbaPolicy Unchecked(string template, string method) => new(template, method);
 
     /// <summary>The tenant's network, e.g. 10.7.0.0/16.</summary>
@@ -66,10 +66,18 @@ public sealed partial class PgHbaPolicy
     }
 
     /// <summary>The tenant's line, e.g. <c>host tenant_acme tenant_acme_user 10.7.0.0/16 scram-sha-256</c>.</summary>
-    public string LineFor(TenantId tenant, int octet)
+    public string LineFor(TenantId tenant, int octet) => Line(tenant, CidrFor(octet));
+
+    /// <summary>
+    /// The tenant's line for the range the network allocator gave it (lib/Network: Network:Pool, registry tenant_networks),
+    /// so pg_hba and the tenant's private network are one range whatever the pool.
+    /// </summary>
+    public string LineFor(TenantId tenant, IPNetwork network) => Line(tenant, network.ToString());
+
+    private string Line(TenantId tenant, string cidr)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        var line = $"host {TenantStoreNames.PostgresDatabase(tenant)} {TenantStoreNames.PostgresRole(tenant)} {CidrFor(octet)} {Method}";
+        var line = $"host {TenantStoreNames.PostgresDatabase(tenant)} {TenantStoreNames.PostgresRole(tenant)} {cidr} {Method}";
         PgHbaText.EnsureManagedLine(line, tenant);
         return line;
     }

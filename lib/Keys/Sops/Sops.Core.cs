@@ -115,7 +115,7 @@ public static partial class Sops
 
     private static void RequireWritable(SopsFormat format)
     {
-        if (format is not (SopsFormat.Yaml or SopsFormat.Json or SopsFormat.Binary))
+        if (!IsWritable(format))
             throw new SopsException($"writing {format} files is not supported (read only)");
     }
 

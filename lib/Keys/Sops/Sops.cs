@@ -14,6 +14,9 @@ public static partial class Sops
     private const int DataKeySize = 32;
     private static readonly byte[] MacOnlyEncryptedInitialization = SHA256.HashData("sops"u8);
 
+    /// <summary>True for the formats this implementation writes (YAML, JSON, binary); dotenv and INI are read only.</summary>
+    public static bool IsWritable(SopsFormat format) => format is SopsFormat.Yaml or SopsFormat.Json or SopsFormat.Binary;
+
     /// <summary>Encrypt a plaintext YAML, JSON or binary file for the options' age recipients.</summary>
     public static byte[] Encrypt(ReadOnlySpan<byte> plaintext, SopsFormat format, SopsEncryptOptions options, ISopsKeyService keys, TimeProvider clock)
     {

@@ -33,12 +33,12 @@ public sealed partial class PgHbaFile
             else if (catchAll is int first && rules[0].LineNumber > first)
                 problems.Add($"the tenant rule (line {rules[0].LineNumber}) comes after the catch-all rule at line {first}, so it never matches");
             return problems.Count == 0
-                ? Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Pass, $"line {rules[0].LineNumber}: {line}")
-                : Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, string.Join("; ", problems));
+                ? Expect(test, CheckResults.Pass, CheckResults.Pass, $"line {rules[0].LineNumber}: {line}")
+                : Expect(test, CheckResults.Pass, CheckResults.Fail, string.Join("; ", problems));
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            return Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Error, e.Message);
+            return Expect(test, CheckResults.Pass, CheckResults.Error, e.Message);
         }
     }
 
@@ -48,7 +48,7 @@ public sealed partial class PgHbaFile
         await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, cancellationToken).ConfigureAwait(false);
         var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
         var absent = rules.Count == 0;
-        return new CheckRecord(StoreName, "pg_hba_rule_absent", absent ? "ABSENT" : "PRESENT", DateTimeOffset.MinValue, absent,
+        return new CheckRecord(StoreName, "pg_hba_rule_absent", absent ? "ABSENT" : "PRESENT", _time.GetUtcNow(), absent,
             absent ? $"{Path}: no rule for {TenantStoreNames.PostgresDatabase(tenant)}" : $"{Path}: line(s) {string.Join(", ", rules.Select(r => r.LineNumber))}");
     }
 }

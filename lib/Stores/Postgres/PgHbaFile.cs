@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using RunbookHost.Configuration;
+using RunbookHost.Evidence;
 using RunbookHost.IO;
 using RunbookHost.Tenants;
 
@@ -23,8 +24,9 @@ public sealed partial class PgHbaFile
     private static readonly long LockKey = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData("runbook-host:pg_hba"u8)[..8]);
 
     private readonly string _adminConnectionString;
+    private readonly TimeProvider _time;
 
-    public PgHbaFile(string path, PgHbaPolicy policy, string adminConnectionString)
+    public PgHbaFile(string path, PgHbaPolicy policy, string adminConnectionString, TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException("pg_hba.conf path is empty", nameof(path));
@@ -34,13 +36,17 @@ public sealed partial class PgHbaFile
         Path = System.IO.Path.GetFullPath(path);
         Policy = policy;
         _adminConnectionString = adminConnectionString;
+        _time = time ?? TimeProvider.System;
     }
 
+    private CheckRecord Expect(string test, string expected, string actual, string? detail = null) =>
+        Checks.Expect(_time.GetUtcNow(), StoreName, test, expected, actual, detail);
+
     /// <summary>Null when <see cref="PostgresSettings.HbaFile"/> is empty (management off, the default). Throws on an invalid template or method.</summary>
-    public static PgHbaFile? FromSettings(PostgresSettings settings) =>
+    public static PgHbaFile? FromSettings(PostgresSettings settings, TimeProvider? time = null) =>
         string.IsNullOrWhiteSpace(settings.HbaFile) || string.IsNullOrWhiteSpace(settings.AdminConnectionString)
             ? null
-            : new PgHbaFile(settings.HbaFile, PgHbaPolicy.Create(settings.HbaCidrTemplate, settings.HbaMethod), settings.AdminConnectionString);
+            : new PgHbaFile(settings.HbaFile, PgHbaPolicy.Create(settings.HbaCidrTemplate, settings.HbaMethod), settings.AdminConnectionString, time);
 
     public string Path { get; }
 

@@ -81,7 +81,7 @@ public sealed partial class PostgresTenantStore
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 reachable[reader.GetString(0)] = (int)reader.GetInt64(1);
         }
-        return new PostgresFleetReport(roles.Count, databases.Count, checkedPairs, denied, ownPairs, violations, ownMissing, reachable);
+        return new PostgresFleetReport(roles.Count, databases.Count, checkedPairs, denied, ownPairs, violations, ownMissing, reachable) { CheckedAt = _time.GetUtcNow() };
     }
 }
 
@@ -105,8 +105,11 @@ public sealed record PostgresFleetReport(
 {
     public bool Pass => Violations.Count == 0 && PairsDenied == PairsChecked;
 
+    /// <summary>When the catalog was read (the store's clock).</summary>
+    public DateTimeOffset CheckedAt { get; init; }
+
     public CheckRecord ToCheck() => new(PostgresTenantStore.StoreName, "fleet_cross_db_connect", Pass ? CheckResults.Pass : CheckResults.Fail,
-        DateTimeOffset.UtcNow, Pass,
+        CheckedAt, Pass,
         $"{Roles} tenant roles x {Databases} tenant databases: {PairsChecked} cross-tenant pairs checked, {PairsDenied} denied"
         + (Violations.Count == 0 ? "" : "; violations: " + string.Join(", ", Violations.Select(v => $"{v.Role}->{v.Database}")))
         + (NonTenantDatabasesReachable.Count == 0 ? "" : "; note: tenant roles may CONNECT to non-tenant databases "

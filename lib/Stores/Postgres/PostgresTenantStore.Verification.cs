@@ -28,7 +28,7 @@ public sealed partial class PostgresTenantStore
         {
             if (otherDb is null)
             {
-                checks.Add(new CheckRecord(StoreName, "cross_db_connect", CheckResults.Skipped, DateTimeOffset.UtcNow, true, "no other tenant database exists"));
+                checks.Add(new CheckRecord(StoreName, "cross_db_connect", CheckResults.Skipped, _time.GetUtcNow(), true, "no other tenant database exists"));
                 break;
             }
             var probe = await CheckConnectDeniedAsync(tenant, password, otherDb, cancellationToken).ConfigureAwait(false);
@@ -65,12 +65,12 @@ public sealed partial class PostgresTenantStore
             }
             await probe.RollbackAsync(ct).ConfigureAwait(false);
             return schema == TenantStoreNames.PostgresSchema
-                ? Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Allowed, $"created a table in schema {schema} (rolled back)")
-                : Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Fail, $"table landed in schema {schema}, expected {TenantStoreNames.PostgresSchema}");
+                ? Expect(test, CheckResults.Allowed, CheckResults.Allowed, $"created a table in schema {schema} (rolled back)")
+                : Expect(test, CheckResults.Allowed, CheckResults.Fail, $"table landed in schema {schema}, expected {TenantStoreNames.PostgresSchema}");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            return Checks.Expect(StoreName, test, CheckResults.Allowed, Classify(e), Describe(e));
+            return Expect(test, CheckResults.Allowed, Classify(e), Describe(e));
         }
     }
 
@@ -80,15 +80,15 @@ public sealed partial class PostgresTenantStore
         try
         {
             await using var session = await UnpooledSession.OpenAsync(TenantConnectionString(tenant, password, database), ct).ConfigureAwait(false);
-            return Checks.Expect(StoreName, test, CheckResults.Denied, CheckResults.Allowed, $"connected to {database}");
+            return Expect(test, CheckResults.Denied, CheckResults.Allowed, $"connected to {database}");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            return Checks.Expect(StoreName, test, CheckResults.Denied, Classify(e), $"{database}: {Describe(e)}");
+            return Expect(test, CheckResults.Denied, Classify(e), $"{database}: {Describe(e)}");
         }
     }
 
-    private static async Task<CheckRecord> CheckPublicRevokedAsync(NpgsqlConnection admin, TenantId tenant, CancellationToken ct)
+    private async Task<CheckRecord> CheckPublicRevokedAsync(NpgsqlConnection admin, TenantId tenant, CancellationToken ct)
     {
         const string test = "public_connect_revoked";
         // datacl NULL means the built-in default, which grants CONNECT and TEMPORARY to PUBLIC.
@@ -102,13 +102,13 @@ public sealed partial class PostgresTenantStore
         var result = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
         return result switch
         {
-            null or DBNull => Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, "database does not exist"),
-            true => Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, "PUBLIC holds a privilege on the tenant database"),
-            _ => Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Pass, "no PUBLIC privilege on the tenant database"),
+            null or DBNull => Expect(test, CheckResults.Pass, CheckResults.Fail, "database does not exist"),
+            true => Expect(test, CheckResults.Pass, CheckResults.Fail, "PUBLIC holds a privilege on the tenant database"),
+            _ => Expect(test, CheckResults.Pass, CheckResults.Pass, "no PUBLIC privilege on the tenant database"),
         };
     }
 
-    private static async Task<CheckRecord> CheckRoleAttributesAsync(NpgsqlConnection admin, TenantId tenant, CancellationToken ct)
+    private async Task<CheckRecord> CheckRoleAttributesAsync(NpgsqlConnection admin, TenantId tenant, CancellationToken ct)
     {
         const string test = "role_attributes";
         const string sql = """
@@ -120,7 +120,7 @@ public sealed partial class PostgresTenantStore
         cmd.Parameters.AddWithValue(TenantStoreNames.PostgresRole(tenant));
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await reader.ReadAsync(ct).ConfigureAwait(false))
-            return Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, "role does not exist");
+            return Expect(test, CheckResults.Pass, CheckResults.Fail, "role does not exist");
         var problems = new List<string>();
         string[] names = ["SUPERUSER", "CREATEDB", "CREATEROLE", "REPLICATION", "BYPASSRLS"];
         for (var i = 0; i < names.Length; i++)
@@ -131,8 +131,8 @@ public sealed partial class PostgresTenantStore
         if (reader.GetInt64(5) > 0)
             problems.Add("member of other roles");
         return problems.Count == 0
-            ? Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Pass, "plain login role, member of no role")
-            : Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, string.Join(", ", problems));
+            ? Expect(test, CheckResults.Pass, CheckResults.Pass, "plain login role, member of no role")
+            : Expect(test, CheckResults.Pass, CheckResults.Fail, string.Join(", ", problems));
     }
 
     private static async Task<string?> PickOtherTenantDatabaseAsync(NpgsqlConnection admin, TenantId tenant, CancellationToken ct)

@@ -1,5 +1,6 @@
 using Npgsql;
 using RunbookHost.Configuration;
+using RunbookHost.Evidence;
 using RunbookHost.Tenants;
 
 namespace RunbookHost.Stores.Postgres;
@@ -16,18 +17,23 @@ public sealed partial class PostgresTenantStore : IPasswordTenantStore
 
     private readonly NpgsqlConnectionStringBuilder _admin;
     private readonly string? _tenantHost;
+    private readonly TimeProvider _time;
 
-    public PostgresTenantStore(string adminConnectionString, string? tenantHost = null)
+    public PostgresTenantStore(string adminConnectionString, string? tenantHost = null, TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(adminConnectionString))
             throw new ArgumentException("PostgreSQL admin connection string is empty (Postgres:AdminConnectionString)", nameof(adminConnectionString));
         _admin = new NpgsqlConnectionStringBuilder(adminConnectionString);
         _tenantHost = string.IsNullOrWhiteSpace(tenantHost) ? null : tenantHost;
+        _time = time ?? TimeProvider.System;
     }
 
-    public PostgresTenantStore(PostgresSettings settings) : this(settings.AdminConnectionString, settings.TenantHost)
+    public PostgresTenantStore(PostgresSettings settings, TimeProvider? time = null) : this(settings.AdminConnectionString, settings.TenantHost, time)
     {
     }
+
+    private CheckRecord Expect(string test, string expected, string actual, string? detail = null) =>
+        Checks.Expect(_time.GetUtcNow(), StoreName, test, expected, actual, detail);
 
     /// <summary>What exists for the tenant now (admin catalog view).</summary>
     public async Task<PostgresTenantState> GetStateAsync(TenantId tenant, CancellationToken cancellationToken = default)

@@ -38,7 +38,7 @@ public sealed partial class RedisTenantStore
             violations.AddRange(CheckUserLine(name, tenant, tokens));
             violations.AddRange(await DryRunDeniesAsync(server, name, tenant).ConfigureAwait(false));
         }
-        return new RedisFleetReport(users, violations);
+        return new RedisFleetReport(users, violations) { CheckedAt = _time.GetUtcNow() };
     }
 
     /// <summary>The default user must be off, or at least not passwordless (then every unauthenticated client is it).</summary>
@@ -110,7 +110,10 @@ public sealed record RedisFleetReport(int UsersChecked, IReadOnlyList<RedisAclVi
 {
     public bool Pass => Violations.Count == 0;
 
+    /// <summary>When the ACLs were read (the store's clock).</summary>
+    public DateTimeOffset CheckedAt { get; init; }
+
     public CheckRecord ToCheck() => new(RedisTenantStore.StoreName, "fleet_acl_patterns", Pass ? CheckResults.Pass : CheckResults.Fail,
-        DateTimeOffset.UtcNow, Pass,
+        CheckedAt, Pass,
         $"{UsersChecked} tenant users checked" + (Pass ? "" : "; " + string.Join("; ", Violations.Select(v => $"{v.User}: {v.Problem}"))));
 }

@@ -21,7 +21,7 @@ public sealed partial class RedisTenantStore
         await using var conn = await ConnectAsTenantAsync(tenant, password, cancellationToken).ConfigureAwait(false);
         if (conn.Error is not null)
         {
-            checks.Add(Checks.Expect(StoreName, "tenant_auth", CheckResults.Allowed, CheckResults.Error, conn.Error));
+            checks.Add(Expect("tenant_auth", CheckResults.Allowed, CheckResults.Error, conn.Error));
             return checks;
         }
         var db = conn.Multiplexer!.GetDatabase();
@@ -58,7 +58,7 @@ public sealed partial class RedisTenantStore
         return (await RunProbeAsync(conn.Multiplexer!.GetDatabase(), command).ConfigureAwait(false)).Result;
     }
 
-    private static async Task<CheckRecord> OwnPrefixCheckAsync(IDatabase db, string key)
+    private async Task<CheckRecord> OwnPrefixCheckAsync(IDatabase db, string key)
     {
         const string test = "own_prefix_set_get";
         try
@@ -68,19 +68,19 @@ public sealed partial class RedisTenantStore
             var read = (string?)await db.ExecuteAsync("GET", key).ConfigureAwait(false);
             await db.ExecuteAsync("UNLINK", key).ConfigureAwait(false);
             return read == value
-                ? Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Allowed, "SET/GET/UNLINK on the tenant prefix")
-                : Checks.Expect(StoreName, test, CheckResults.Allowed, CheckResults.Fail, "read back a different value");
+                ? Expect(test, CheckResults.Allowed, CheckResults.Allowed, "SET/GET/UNLINK on the tenant prefix")
+                : Expect(test, CheckResults.Allowed, CheckResults.Fail, "read back a different value");
         }
         catch (RedisException e)
         {
-            return Checks.Expect(StoreName, test, CheckResults.Allowed, IsNoPerm(e) ? CheckResults.Denied : CheckResults.Error, FirstLine(e.Message));
+            return Expect(test, CheckResults.Allowed, IsNoPerm(e) ? CheckResults.Denied : CheckResults.Error, FirstLine(e.Message));
         }
     }
 
-    private static async Task<CheckRecord> DeniedCheckAsync(IDatabase db, string test, string[] args)
+    private async Task<CheckRecord> DeniedCheckAsync(IDatabase db, string test, string[] args)
     {
         var (result, detail) = await RunProbeAsync(db, args).ConfigureAwait(false);
-        return Checks.Expect(StoreName, test, CheckResults.Denied, result, $"{string.Join(' ', args)}: {detail}");
+        return Expect(test, CheckResults.Denied, result, $"{string.Join(' ', args)}: {detail}");
     }
 
     private static async Task<(string Result, string Detail)> RunProbeAsync(IDatabase db, IReadOnlyList<string> args)

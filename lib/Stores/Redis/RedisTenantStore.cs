@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using RunbookHost.Configuration;
+using RunbookHost.Evidence;
 using RunbookHost.Tenants;
 using StackExchange.Redis;
 
@@ -19,20 +20,25 @@ public sealed partial class RedisTenantStore : IPasswordTenantStore, IAsyncDispo
     private readonly ConfigurationOptions _admin;
     private readonly bool _aclSave;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private readonly TimeProvider _time;
     private ConnectionMultiplexer? _mux;
 
-    public RedisTenantStore(string configuration, bool aclSave = false)
+    public RedisTenantStore(string configuration, bool aclSave = false, TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(configuration))
             throw new ArgumentException("Redis configuration is empty (Redis:Configuration)", nameof(configuration));
         _admin = ConfigurationOptions.Parse(configuration);
         _admin.AllowAdmin = true;
         _aclSave = aclSave;
+        _time = time ?? TimeProvider.System;
     }
 
-    public RedisTenantStore(RedisSettings settings) : this(settings.Configuration, settings.AclSave)
+    public RedisTenantStore(RedisSettings settings, TimeProvider? time = null) : this(settings.Configuration, settings.AclSave, time)
     {
     }
+
+    private CheckRecord Expect(string test, string expected, string actual, string? detail = null) =>
+        Checks.Expect(_time.GetUtcNow(), StoreName, test, expected, actual, detail);
 
     /// <summary>
     /// ACL SETUSER (reset first, so rules are replaced, never appended) on every node, then ACL SAVE

@@ -21,12 +21,7 @@ public static class TestFixtures
 
     private static string FindRoot()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "runbook-host.sln")))
-            dir = dir.Parent;
-        if (dir is null)
-            throw new InvalidOperationException("runbook-host.sln not found above " + AppContext.BaseDirectory);
-        var root = Path.Combine(dir.FullName, "tests", "fixtures");
+        var root = Repository.PathOf(Path.Combine("tests", "fixtures"));
         return File.Exists(Path.Combine(root, "PROVENANCE.md"))
             ? root
             : throw new InvalidOperationException($"{root}/PROVENANCE.md not found: the fixtures belong to the repository");

@@ -75,6 +75,22 @@ public sealed class PostgresSteps : PasswordStoreSteps
                     : [CheckRecord.Incomplete(StoreName, "pg_hba_tenant_network", "the tenant has no network octet in the registry")];
             });
 
+    /// <summary>
+    /// §3.2 proven, not assumed (catalog, no login): the whole of pg_hba_file_rules evaluated top-down for the tenant role
+    /// from its network, from outside it and to other databases, plus whether the server loaded that file (<see cref="PgHbaFile.ProveAsync"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<CheckRecord>> ProveTenantNetwork(TenantId tenant, int? octet, CancellationToken cancellationToken)
+    {
+        string[] tests = [PgHbaFile.OwnNetworkTest, PgHbaFile.OutsideNetworkTest, PgHbaFile.OtherDatabaseTest, PgHbaFile.LoadedTest];
+        if (TenantStore is null)
+            return [.. tests.Select(t => StepChecks.Skipped(StoreName, t, WhyDisabled))];
+        if (hba is null)
+            return [.. tests.Select(t => StepChecks.Skipped(StoreName, t, HbaOff))];
+        if (octet is not int o)
+            return [.. tests.Select(t => StepChecks.Skipped(StoreName, t, "the tenant has no network octet in the registry (or there is no registry)"))];
+        return await hba.ProveAsync(tenant, o, cancellationToken);
+    }
+
     /// <summary>After deprovisioning: the database and the role are gone (and the pg_hba.conf line, when managed).</summary>
     public ICheckOperation VerifyAbsent() => this.store is not { } store
         ? CheckOperation.Fixed(Run.Scope.InsteadOfProbing(Component, StoreName, "absence", WhyDisabled)!)

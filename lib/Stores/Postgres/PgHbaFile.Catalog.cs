@@ -28,19 +28,24 @@ public sealed partial class PgHbaFile
     }
 
     /// <summary>Rules of the file on disk that name the tenant's database or user (pg_hba_file_rules reads the file, not the loaded copy).</summary>
-    internal static async Task<List<HbaRule>> ReadTenantRulesAsync(NpgsqlConnection conn, TenantId tenant, CancellationToken ct)
+    internal static Task<List<HbaRule>> ReadTenantRulesAsync(NpgsqlConnection conn, TenantId tenant, CancellationToken ct) =>
+        ReadRulesAsync(conn, "WHERE $1 = ANY(database) OR $2 = ANY(user_name)",
+            [TenantStoreNames.PostgresDatabase(tenant), TenantStoreNames.PostgresRole(tenant)], ct);
+
+    /// <summary>Every line of the file, in order: what a first-match evaluation needs.</summary>
+    internal static Task<List<HbaRule>> ReadAllRulesAsync(NpgsqlConnection conn, CancellationToken ct) => ReadRulesAsync(conn, "", [], ct);
+
+    private static async Task<List<HbaRule>> ReadRulesAsync(NpgsqlConnection conn, string where, string[] parameters, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
-            SELECT line_number, type, database, user_name, address, netmask, auth_method, error
-            FROM pg_hba_file_rules WHERE $1 = ANY(database) OR $2 = ANY(user_name) ORDER BY line_number
-            """, conn);
-        cmd.Parameters.AddWithValue(TenantStoreNames.PostgresDatabase(tenant));
-        cmd.Parameters.AddWithValue(TenantStoreNames.PostgresRole(tenant));
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT line_number, type, database, user_name, address, netmask, auth_method, error FROM pg_hba_file_rules {where} ORDER BY line_number", conn);
+        foreach (var value in parameters)
+            cmd.Parameters.AddWithValue(value);
         var rules = new List<HbaRule>();
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            rules.Add(new HbaRule(reader.GetInt32(0), reader.IsDBNull(1) ? "" : reader.GetString(1),
+            rules.Add(new HbaRule(reader.IsDBNull(0) ? 0 : reader.GetInt32(0), reader.IsDBNull(1) ? "" : reader.GetString(1),
                 reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2), reader.IsDBNull(3) ? [] : reader.GetFieldValue<string[]>(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));

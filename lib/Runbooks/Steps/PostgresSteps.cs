@@ -91,6 +91,23 @@ public sealed class PostgresSteps : PasswordStoreSteps
         return await hba.ProveAsync(tenant, o, cancellationToken);
     }
 
+    public const string HardeningOff = "cluster hardening is off (RUNBOOKHOST_Postgres__HardenSystemDatabases not set)";
+
+    /// <summary>
+    /// Opt-in cluster hardening (<c>Postgres:HardenSystemDatabases</c>): REVOKE CONNECT ON DATABASE postgres, template1
+    /// FROM PUBLIC, so tenant roles cannot log in there. Idempotent; no undo (it is cluster-wide, not the tenant's).
+    /// </summary>
+    public IRunbookOperation HardenSystemDatabases(bool enabled) =>
+        TenantStore is not { } store ? new SkippedOperation(WhyDisabled)
+        : !enabled ? new SkippedOperation(HardeningOff)
+        : new RunbookOperation(PostgresTenantStore.DescribeRevokePublicConnect(), ct => store.RevokePublicConnectAsync(null, ct));
+
+    /// <summary>With the hardening on: PUBLIC may CONNECT to neither postgres nor template1 (catalog, no login).</summary>
+    public async Task<IReadOnlyList<CheckRecord>> VerifySystemDatabases(bool enabled, CancellationToken cancellationToken) =>
+        TenantStore is not { } store ? [StepChecks.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, WhyDisabled)]
+        : !enabled ? [StepChecks.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, HardeningOff)]
+        : [await store.VerifyPublicConnectRevokedAsync(null, cancellationToken)];
+
     /// <summary>After deprovisioning: the database and the role are gone (and the pg_hba.conf line, when managed).</summary>
     public ICheckOperation VerifyAbsent() => this.store is not { } store
         ? CheckOperation.Fixed(Run.Scope.InsteadOfProbing(Component, StoreName, "absence", WhyDisabled)!)

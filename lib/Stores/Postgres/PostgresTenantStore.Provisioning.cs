@@ -130,6 +130,13 @@ public sealed partial class PostgresTenantStore
                     await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
                     await ExecAsync(conn, dropDb, ct).ConfigureAwait(false);
                 }),
+            new(StoreName, "revoke-tenant-memberships",
+                $"REVOKE <tenant role> FROM {role}; REVOKE {role} FROM <tenant role>; -- for every membership between {role} and another tenant role (pg_auth_members)",
+                async ct =>
+                {
+                    await using var conn = await OpenAdminAsync(ct).ConfigureAwait(false);
+                    await RevokeTenantMembershipsAsync(conn, tenant, ct).ConfigureAwait(false);
+                }),
             new(StoreName, "drop-role", $"{dropOwned}; {dropRole}; -- DROP OWNED only if the role exists (removes grants it holds elsewhere)",
                 async ct =>
                 {

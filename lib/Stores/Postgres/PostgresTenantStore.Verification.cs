@@ -42,6 +42,7 @@ public sealed partial class PostgresTenantStore
 
         checks.Add(await CheckPublicRevokedAsync(admin, tenant, cancellationToken).ConfigureAwait(false));
         checks.Add(await CheckRoleAttributesAsync(admin, tenant, cancellationToken).ConfigureAwait(false));
+        checks.Add(await VerifyMembershipsAsync(tenant, cancellationToken).ConfigureAwait(false));
         return checks;
     }
 
@@ -113,11 +114,12 @@ public sealed partial class PostgresTenantStore
         const string test = "role_attributes";
         const string sql = """
             SELECT r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls,
-                   (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid)
+                   (SELECT count(*) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid AND g.rolname !~ $2)
             FROM pg_roles r WHERE r.rolname = $1
             """;
         await using var cmd = new NpgsqlCommand(sql, admin);
         cmd.Parameters.AddWithValue(TenantStoreNames.PostgresRole(tenant));
+        cmd.Parameters.AddWithValue(TenantRolePattern); // memberships in tenant roles have their own check
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await reader.ReadAsync(ct).ConfigureAwait(false))
             return Expect(test, CheckResults.Pass, CheckResults.Fail, "role does not exist");
@@ -131,7 +133,7 @@ public sealed partial class PostgresTenantStore
         if (reader.GetInt64(5) > 0)
             problems.Add("member of other roles");
         return problems.Count == 0
-            ? Expect(test, CheckResults.Pass, CheckResults.Pass, "plain login role, member of no role")
+            ? Expect(test, CheckResults.Pass, CheckResults.Pass, "plain login role, member of no other role")
             : Expect(test, CheckResults.Pass, CheckResults.Fail, string.Join(", ", problems));
     }
 

@@ -13,7 +13,9 @@ public sealed partial class MinioTenantStore
             return;
         try
         {
-            await _root.Value.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket), ct).ConfigureAwait(false);
+            // The SDK signs MakeBucket for args.Location (us-east-1 unless set), not the client's region: a MinIO with
+            // MINIO_REGION refuses that (the stand-in's strictness test caught it).
+            await _root.Value.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket).WithLocation(_settings.SdkRegion), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (IsSdkError(e) && CodeOf(e) is "BucketAlreadyOwnedByYou")
         {

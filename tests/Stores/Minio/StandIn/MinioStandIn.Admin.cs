@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using RunbookHost.Stores.Minio;
@@ -89,18 +88,25 @@ public sealed partial class MinioStandIn
             case ("PUT", "add-canned-policy"):
             {
                 var name = query.GetValueOrDefault("name") ?? "";
-                JsonNode? doc;
-                try
+                // AddCannedPolicy: a Content-Length of at most 20 KiB (maxBucketPolicySize), then policy.ParseConfig.
+                if (ctx.Request.ContentLength is not > 0)
                 {
-                    doc = JsonNode.Parse(body);
+                    await AdminError(ctx, 411, "MissingContentLength", "You must provide the Content-Length HTTP header.").ConfigureAwait(false);
+                    return;
                 }
-                catch (JsonException)
+                if (ctx.Request.ContentLength > 20 * 1024)
                 {
-                    doc = null;
+                    await AdminError(ctx, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").ConfigureAwait(false);
+                    return;
                 }
-                if (name.Length == 0 || doc is not JsonObject o || (string?)o["Version"] is not { Length: > 0 } || o["Statement"] is null)
+                if (name.Length == 0 || name.Contains(',') || name.Trim() != name)
                 {
-                    await AdminError(ctx, 400, "XMinioMalformedIAMPolicy", "policy has missing Version or Statement").ConfigureAwait(false);
+                    await AdminError(ctx, 400, "XMinioAdminResourceInvalidArgument", "Policy name is invalid").ConfigureAwait(false);
+                    return;
+                }
+                if (StandInPolicyGrammar.Problem(body) is { } problem)
+                {
+                    await AdminError(ctx, 400, problem.Code, problem.Message).ConfigureAwait(false);
                     return;
                 }
                 lock (_gate)
@@ -124,9 +130,8 @@ public sealed partial class MinioStandIn
                 (int Status, string Code, string Message)? error = null;
                 lock (_gate)
                 {
-                    if (!_policies.ContainsKey(name))
-                        error = (404, "XMinioAdminNoSuchPolicy", "The canned policy does not exist");
-                    else if (_users.Values.Any(u => u.Policies.Contains(name)))
+                    // IAMStoreSys.DeletePolicy ignores errNoSuchPolicy: removing an absent policy answers 200.
+                    if (_users.Values.Any(u => u.Policies.Contains(name)))
                         error = (400, "XMinioIAMPolicyInUse", "The policy cannot be removed, as it is in use");
                     else
                         _policies.Remove(name);
@@ -138,6 +143,18 @@ public sealed partial class MinioStandIn
             case ("POST", "idp/builtin/policy/attach"):
             case ("POST", "idp/builtin/policy/detach"):
             {
+                // AttachDetachPolicyBuiltin: a known length within maxEConfigJSONSize, and an opaque body, so that
+                // it cannot have been read as form data.
+                if (ctx.Request.ContentLength is null or > 262272)
+                {
+                    await AdminError(ctx, 400, "XMinioAdminConfigTooLarge", "Configuration data provided exceeds the allowed maximum of 262272 bytes").ConfigureAwait(false);
+                    return;
+                }
+                if (ctx.Request.ContentType != "application/octet-stream")
+                {
+                    await AdminError(ctx, 400, "BadRequest", "400 BadRequest").ConfigureAwait(false);
+                    return;
+                }
                 if (!TryDecrypt(body, out var plain))
                 {
                     await AdminError(ctx, 400, "XMinioAdminConfigBadJSON", "Unable to decrypt the request body.").ConfigureAwait(false);

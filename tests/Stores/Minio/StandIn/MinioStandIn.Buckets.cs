@@ -98,8 +98,9 @@ public sealed partial class MinioStandIn
             visible = _buckets.Values.OrderBy(b => b.Name, StringComparer.Ordinal).ToList();
         if (!Allowed(caller, "s3:ListAllMyBuckets", "", null))
         {
-            // Like MinIO: without ListAllMyBuckets, show the buckets the caller may ListBucket; none = AccessDenied.
-            visible = visible.Where(b => Allowed(caller, "s3:ListBucket", b.Name, null)).ToList();
+            // Like MinIO's ListBucketsHandler: without ListAllMyBuckets, show the buckets the caller may ListBucket or
+            // GetBucketLocation; none = AccessDenied.
+            visible = visible.Where(b => Allowed(caller, "s3:ListBucket", b.Name, null) || Allowed(caller, "s3:GetBucketLocation", b.Name, null)).ToList();
             if (visible.Count == 0)
             {
                 await S3Error(ctx, 403, "AccessDenied", "Access Denied.", "/").ConfigureAwait(false);

@@ -25,9 +25,17 @@ public sealed partial class MinioStandIn
         if (!fields.TryGetValue("Credential", out var credential) || !fields.TryGetValue("SignedHeaders", out var signedHeaders) || !fields.TryGetValue("Signature", out var signature))
             return (null, new Failure(400, "AuthorizationHeaderMalformed", "The authorization header is malformed."));
         var parts = credential.Split('/');
-        if (parts.Length != 5 || parts[4] != "aws4_request")
+        if (parts.Length != 5)
             return (null, new Failure(400, "AuthorizationHeaderMalformed", "The credential scope is malformed."));
         var (accessKey, date, region, service) = (parts[0], parts[1], parts[2], parts[3]);
+        // As MinIO's parseCredentialHeader: the region only when the server has one ("US" is us-east-1), the
+        // service always s3 (admin calls too), the terminal aws4_request.
+        if (Region.Length > 0 && Canonical(region) != Canonical(Region))
+            return (null, new Failure(400, "AuthorizationHeaderMalformed", $"The authorization header is malformed; the region is wrong; expecting '{Region}'."));
+        if (service != "s3")
+            return (null, new Failure(400, "AuthorizationParametersError", "Error parsing the Credential/X-Amz-Credential parameter; incorrect service. This endpoint belongs to \"s3\"."));
+        if (parts[4] != "aws4_request")
+            return (null, new Failure(400, "AuthorizationQueryParametersError", "Error parsing the X-Amz-Credential parameter; incorrect terminal. This endpoint uses \"aws4_request\"."));
 
         string secret;
         lock (_gate)
@@ -76,6 +84,8 @@ public sealed partial class MinioStandIn
             return (null, new Failure(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."));
         return (accessKey, null);
     }
+
+    private static string Canonical(string region) => region == "US" ? "us-east-1" : region;
 
     private static string Fold(string value)
     {

@@ -41,6 +41,9 @@ public sealed partial class MinioStandIn : IAsyncDisposable
 
     public string RootAccessKey { get; }
     public string RootSecretKey { get; }
+
+    /// <summary>The server's region (MINIO_REGION). Empty, like a MinIO without one, accepts any region in the scope; set, only that one.</summary>
+    public string Region { get; init; } = "";
     public string Endpoint { get; private set; } = "";
 
     /// <summary>When true, bucket-encryption requests answer 501 NotImplemented like a MinIO without KMS.</summary>
@@ -49,13 +52,13 @@ public sealed partial class MinioStandIn : IAsyncDisposable
     /// <summary>Requests refused with SignatureDoesNotMatch (for tests to look at).</summary>
     public int SignatureFailures;
 
-    public static async Task<MinioStandIn> StartAsync(string rootAccessKey, string rootSecretKey)
+    public static async Task<MinioStandIn> StartAsync(string rootAccessKey, string rootSecretKey, string region = "")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var standIn = new MinioStandIn(app, rootAccessKey, rootSecretKey);
+        var standIn = new MinioStandIn(app, rootAccessKey, rootSecretKey) { Region = region };
         app.Run(standIn.HandleAsync);
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

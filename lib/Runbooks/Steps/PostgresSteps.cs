@@ -79,17 +79,17 @@ public sealed class PostgresSteps : PasswordStoreSteps
     /// §3.2 proven, not assumed (catalog, no login): the whole of pg_hba_file_rules evaluated top-down for the tenant role
     /// from its network, from outside it and to other databases, plus whether the server loaded that file (<see cref="PgHbaFile.ProveAsync"/>).
     /// </summary>
-    public async Task<IReadOnlyList<CheckRecord>> ProveTenantNetwork(TenantId tenant, int? octet, CancellationToken cancellationToken)
-    {
-        string[] tests = [PgHbaFile.OwnNetworkTest, PgHbaFile.OutsideNetworkTest, PgHbaFile.OtherDatabaseTest, PgHbaFile.LoadedTest];
-        if (TenantStore is null)
-            return [.. tests.Select(t => StepChecks.Skipped(StoreName, t, WhyDisabled))];
-        if (hba is null)
-            return [.. tests.Select(t => StepChecks.Skipped(StoreName, t, HbaOff))];
-        if (octet is not int o)
-            return [.. tests.Select(t => StepChecks.Skipped(StoreName, t, "the tenant has no network octet in the registry (or there is no registry)"))];
-        return await hba.ProveAsync(tenant, o, cancellationToken);
-    }
+    public ICheckOperation ProveTenantNetwork() =>
+        Verification.Probe(Run.Scope, RunbookHost.Runbooks.Component.PgHba, StoreName, PgHbaFile.OutsideNetworkTest,
+            TenantStore is null ? WhyDisabled : hba is null ? HbaOff : Run.Services.Registry is null ? NoRegistry : null,
+            ["read pg_hba_file_rules and evaluate every line top-down, over every address, for the tenant role: from its network, from outside it, to other databases; and whether the server loaded that file"],
+            async ct =>
+            {
+                var octet = (await Run.Services.Registry!.GetAsync(Run.Tenant, ct))?.TenantOctet;
+                return octet is int o
+                    ? await hba!.ProveAsync(Run.Tenant, o, ct)
+                    : [CheckRecord.Incomplete(StoreName, PgHbaFile.OutsideNetworkTest, "the tenant has no network octet in the registry")];
+            });
 
     public const string HardeningOff = "cluster hardening is off (RUNBOOKHOST_Postgres__HardenSystemDatabases not set)";
 
@@ -98,15 +98,17 @@ public sealed class PostgresSteps : PasswordStoreSteps
     /// FROM PUBLIC, so tenant roles cannot log in there. Idempotent; no undo (it is cluster-wide, not the tenant's).
     /// </summary>
     public IRunbookOperation HardenSystemDatabases(bool enabled) =>
-        TenantStore is not { } store ? new SkippedOperation(WhyDisabled)
+        this.store is not { } store ? new SkippedOperation(WhyDisabled)
         : !enabled ? new SkippedOperation(HardeningOff)
         : new RunbookOperation(PostgresTenantStore.DescribeRevokePublicConnect(), ct => store.RevokePublicConnectAsync(null, ct));
 
     /// <summary>With the hardening on: PUBLIC may CONNECT to neither postgres nor template1 (catalog, no login).</summary>
-    public async Task<IReadOnlyList<CheckRecord>> VerifySystemDatabases(bool enabled, CancellationToken cancellationToken) =>
-        TenantStore is not { } store ? [StepChecks.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, WhyDisabled)]
-        : !enabled ? [StepChecks.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, HardeningOff)]
-        : [await store.VerifyPublicConnectRevokedAsync(null, cancellationToken)];
+    public ICheckOperation VerifySystemDatabases(bool enabled) => this.store is not { } store
+        ? CheckOperation.Fixed(Run.Scope.InsteadOfProbing(Component, StoreName, PostgresTenantStore.SystemDatabasesTest, WhyDisabled)!)
+        : !enabled
+            ? CheckOperation.Fixed(CheckRecord.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, HardeningOff))
+            : new CheckOperation(["read pg_database: PUBLIC may CONNECT to neither postgres nor template1"],
+                async ct => [await store.VerifyPublicConnectRevokedAsync(null, ct)]);
 
     /// <summary>After deprovisioning: the database and the role are gone (and the pg_hba.conf line, when managed).</summary>
     public ICheckOperation VerifyAbsent() => this.store is not { } store

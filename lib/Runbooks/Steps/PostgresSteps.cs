@@ -97,15 +97,15 @@ public sealed class PostgresSteps : PasswordStoreSteps
     /// Opt-in cluster hardening (<c>Postgres:HardenSystemDatabases</c>): REVOKE CONNECT ON DATABASE postgres, template1
     /// FROM PUBLIC, so tenant roles cannot log in there. Idempotent; no undo (it is cluster-wide, not the tenant's).
     /// </summary>
-    public IRunbookOperation HardenSystemDatabases(bool enabled) =>
+    public IRunbookOperation HardenSystemDatabases() =>
         this.store is not { } store ? new SkippedOperation(WhyDisabled)
-        : !enabled ? new SkippedOperation(HardeningOff)
+        : !store.HardenSystemDatabases ? new SkippedOperation(HardeningOff)
         : new RunbookOperation(PostgresTenantStore.DescribeRevokePublicConnect(), ct => store.RevokePublicConnectAsync(null, ct));
 
     /// <summary>With the hardening on: PUBLIC may CONNECT to neither postgres nor template1 (catalog, no login).</summary>
-    public ICheckOperation VerifySystemDatabases(bool enabled) => this.store is not { } store
+    public ICheckOperation VerifySystemDatabases() => this.store is not { } store
         ? CheckOperation.Fixed(Run.Scope.InsteadOfProbing(Component, StoreName, PostgresTenantStore.SystemDatabasesTest, WhyDisabled)!)
-        : !enabled
+        : !store.HardenSystemDatabases
             ? CheckOperation.Fixed(CheckRecord.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, HardeningOff))
             : new CheckOperation(["read pg_database: PUBLIC may CONNECT to neither postgres nor template1"],
                 async ct => [await store.VerifyPublicConnectRevokedAsync(null, ct)]);

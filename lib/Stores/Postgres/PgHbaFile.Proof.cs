@@ -121,6 +121,17 @@ public sealed partial class PgHbaFile
         {
             return CheckRecord.Incomplete(StoreName, LoadedTest, $"cannot read the modification time of {Path}: {e.Message}");
         }
+        // pg_conf_load_time() is the session's own: a backend applies a reload only when it next goes idle. A new
+        // backend starts from the postmaster's, so ask fresh sessions for a moment before calling the file unloaded.
+        for (var attempt = 0; modified > loadedAt && attempt < 10; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, ct).ConfigureAwait(false);
+            await using var fresh = await UnpooledSession.OpenAsync(_adminConnectionString, ct).ConfigureAwait(false);
+            await using var again = new NpgsqlCommand("SELECT pg_conf_load_time()", fresh.Connection);
+            await using var reader = await again.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            loadedAt = reader.GetFieldValue<DateTimeOffset>(0);
+        }
         return modified <= loadedAt
             ? Expect(LoadedTest, CheckResults.Pass, CheckResults.Pass, $"{Path}, unchanged since the server loaded it at {loadedAt:O}")
             : Expect(LoadedTest, CheckResults.Pass, CheckResults.Fail, $"{Path} changed at {modified:O}, after the server last loaded its configuration ({loadedAt:O}): run SELECT pg_reload_conf()");

@@ -30,7 +30,11 @@ public sealed partial class PostgresTenantStore : IPasswordTenantStore
 
     public PostgresTenantStore(PostgresSettings settings, TimeProvider? time = null) : this(settings.AdminConnectionString, settings.TenantHost, time)
     {
+        HardenSystemDatabases = settings.HardenSystemDatabases;
     }
+
+    /// <summary>The deployment's choice (<see cref="PostgresSettings.HardenSystemDatabases"/>): revoke CONNECT on postgres and template1 from PUBLIC.</summary>
+    public bool HardenSystemDatabases { get; init; }
 
     private CheckRecord Expect(string test, string expected, string actual, string? detail = null) =>
         Checks.Expect(_time.GetUtcNow(), StoreName, test, expected, actual, detail);

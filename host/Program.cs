@@ -11,6 +11,8 @@ public static class Program
         app.Configure(config =>
         {
             config.SetApplicationName("runbook-host");
+            // `runbook-host --version`: the host version and the git commit it was built from.
+            config.SetApplicationVersion(HostInfo.VersionLine);
             config.PropagateExceptions();
             config.AddCommand<ListCommand>("list");
             config.AddCommand<RunCommand>("run")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs (apt-get) and starts PostgreSQL 15, Redis 7, age and the Docker engine on a Debian 12 machine for local use,
+# Installs (apt-get) and starts PostgreSQL 15, Redis 7, age and the Docker engine on a Debian 12 machine for local use
+# (plus docker-compose 1.29, which tests/Deploy uses to validate deploy/docker-compose.yml, and tmux for the terminal test),
 # sets known admin credentials, and prints the environment variables runbook-host reads.
 # Idempotent: safe to run twice, and when the services already run.
 # Local use only: the passwords below are well known by design.
@@ -17,7 +18,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 install_packages() {
   local missing=() package
   # Asked of dpkg, not of PATH: a machine may have the PostgreSQL client (psql) without the server.
-  for package in postgresql redis-server redis-tools age openssl docker.io iptables busybox-static; do
+  for package in postgresql redis-server redis-tools age openssl docker.io iptables busybox-static docker-compose tmux; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)

@@ -23,7 +23,7 @@ internal sealed class AgeKeygenCommand : Command<AgeKeygenCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var identity = AgeX25519Identity.Generate();
-        var text = AgeKeyFile.Format(identity, DateTimeOffset.UtcNow);
+        var text = AgeKeyFile.Format(identity, TimeProvider.System.GetUtcNow());
         if (settings.Output is null)
         {
             Console.Out.Write(text);

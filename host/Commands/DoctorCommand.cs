@@ -17,6 +17,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
         var lines = new List<(string Name, bool Ok, string Detail)>
         {
             await Postgres(settings.Postgres),
+            await PostgresHardening(settings.Postgres),
             await Redis(settings.Redis),
             await Minio(settings.Minio),
             await Qdrant(settings.Qdrant),
@@ -44,6 +45,31 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
         catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             return ("postgres", false, $"unreachable: {error.Message.Split('\n')[0]}");
+        }
+    }
+
+    /// <summary>Whether PUBLIC may CONNECT to postgres and template1, either way; a failure only when the hardening is on and not in force.</summary>
+    private static async Task<(string, bool, string)> PostgresHardening(RunbookHost.Configuration.PostgresSettings postgres)
+    {
+        const string name = "pg-public";
+        var setting = postgres.HardenSystemDatabases ? "on" : "off";
+        if (!postgres.Enabled || postgres.AdminConnectionString.Length == 0)
+            return (name, true, "not configured: skipped");
+        try
+        {
+            var store = new PostgresTenantStore(postgres);
+            var open = (await store.PublicConnectAsync()).Where(p => p.Value).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+            var databases = string.Join(", ", PostgresTenantStore.SystemDatabases);
+            if (open.Count == 0)
+                return (name, true, $"CONNECT on {databases} revoked from PUBLIC (RUNBOOKHOST_Postgres__HardenSystemDatabases {setting})");
+            var detail = $"PUBLIC may CONNECT to {string.Join(", ", open)}: every tenant role can log in there (RUNBOOKHOST_Postgres__HardenSystemDatabases {setting}";
+            return postgres.HardenSystemDatabases
+                ? (name, false, detail + ", not in force yet: the next provision applies it)")
+                : (name, true, detail + "; set it to true to revoke at provision)");
+        }
+        catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return (name, false, $"cannot read pg_database: {error.Message.Split('\n')[0]}");
         }
     }
 

@@ -26,7 +26,7 @@ internal sealed class ScheduleCommand : AsyncCommand<ScheduleCommand.Settings>
         if (settings.List && settings.RunNow is not null)
             throw new UsageException("give at most one of --list and --run-now <job>");
         var environment = HostEnvironment.Create(settings, quiet: settings.List);
-        var jobs = ScheduleDefinition.Load(environment.Settings.Schedule, environment.Catalog());
+        var jobs = ScheduleDefinition.Load(environment.Settings.Schedule, environment.Catalog(), environment.Clock);
         if (settings.List)
         {
             PrintList(jobs, environment.Settings.Schedule.TimeZone, environment.Clock.GetUtcNow());

@@ -49,13 +49,17 @@ internal sealed class SecretsEncryptCommand : Command<SecretsEncryptCommand.Sett
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var format = SopsFormatDetector.FromPath(settings.File);
+        // What the user asked for cannot be done: a usage error (exit 2), not a failed verification (exit 3).
+        if (!Sops.IsWritable(format))
+            throw new UsageException($"cannot write {format.ToString().ToLowerInvariant()} files ({Path.GetFileName(settings.File)}): secrets encrypt writes YAML, JSON and binary files; {format.ToString().ToLowerInvariant()} is read only");
         var plaintext = SecretsCli.Read(settings.File);
         var options = settings.Age.Length > 0
             ? new SopsEncryptOptions { AgeRecipients = settings.Age }
             : SecretsCli.CreationRule(settings.File).ToEncryptOptions();
         if (options.AgeRecipients.Count == 0)
             throw new UsageException("no age recipient: pass --age age1… (the .sops.yaml rule that matches lists none)");
-        var encrypted = Sops.Encrypt(plaintext, SopsFormatDetector.FromPath(settings.File), options, new AgeSopsKeyService(), TimeProvider.System);
+        var encrypted = Sops.Encrypt(plaintext, format, options, new AgeSopsKeyService(), TimeProvider.System);
         if (settings.InPlace)
         {
             AtomicFile.Write(settings.File, encrypted, AtomicFile.PrivateFile);

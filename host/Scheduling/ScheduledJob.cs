@@ -85,7 +85,7 @@ internal static partial class ScheduleDefinition
         new() { Name = "purge-archived-keys", Runbook = "purge-archived-keys", Cron = "0 0 3 * * ?", Tenants = "all" },
     ];
 
-    public static IReadOnlyList<ScheduledJob> Load(ScheduleSettings settings, RunbookCatalog catalog)
+    public static IReadOnlyList<ScheduledJob> Load(ScheduleSettings settings, RunbookCatalog catalog, TimeProvider clock)
     {
         var timeZone = TimeZoneOf(settings);
         if (settings.MaxConcurrentJobs is < 1 or > 32)
@@ -104,7 +104,7 @@ internal static partial class ScheduleDefinition
             var label = string.IsNullOrWhiteSpace(job.Name) ? $"Schedule__Jobs__{i}" : $"'{job.Name}'";
             try
             {
-                jobs.Add(Validate(job, timeZone, catalog));
+                jobs.Add(Validate(job, timeZone, catalog, clock));
             }
             catch (UsageException error)
             {
@@ -126,14 +126,14 @@ internal static partial class ScheduleDefinition
         }
     }
 
-    private static ScheduledJob Validate(ScheduledJobSettings job, TimeZoneInfo timeZone, RunbookCatalog catalog)
+    private static ScheduledJob Validate(ScheduledJobSettings job, TimeZoneInfo timeZone, RunbookCatalog catalog, TimeProvider clock)
     {
         if (!JobName().IsMatch(job.Name ?? ""))
             throw new UsageException("name must be 1-63 of a-z, 0-9 and '-'");
         if (!CronExpression.TryParse(job.Cron ?? "", out var cron) || cron is null)
             throw new UsageException($"cron '{job.Cron}' is not a valid Quartz cron expression (seconds minutes hours day-of-month month day-of-week, e.g. \"0 0 2 * * ?\")");
         cron = cron.WithTimeZone(timeZone);
-        if (cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow) is null)
+        if (cron.GetNextValidTimeAfter(clock.GetUtcNow()) is null)
             throw new UsageException($"cron '{job.Cron}' never fires again");
         var tenants = TenantSelection.Parse(job.Tenants ?? "");
         var parameters = (job.Params ?? []).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}").ToList();

@@ -57,6 +57,12 @@ public sealed class PostgresSettings
     public string HbaCidrTemplate { get; set; } = Stores.Postgres.PgHbaPolicy.DefaultCidrTemplate;
     /// <summary>Authentication method of the tenant lines: scram-sha-256 (default), md5 or cert. trust and password are refused.</summary>
     public string HbaMethod { get; set; } = Stores.Postgres.PgHbaPolicy.DefaultMethod;
+    /// <summary>
+    /// Opt-in cluster hardening: provision revokes CONNECT on <c>postgres</c> and <c>template1</c> from PUBLIC, so tenant
+    /// roles cannot log in there (needs a superuser admin, or the owner of both). Off by default: other roles that
+    /// log in there through PUBLIC would lose it too. `doctor` reports the state either way. See docs/stores.md.
+    /// </summary>
+    public bool HardenSystemDatabases { get; set; }
 }
 
 public sealed class RedisSettings

@@ -15,6 +15,6 @@ public static class CheckResults
 
 internal static class Checks
 {
-    public static CheckRecord Expect(string store, string test, string expected, string actual, string? detail = null) =>
-        new(store, test, actual, DateTimeOffset.UtcNow, string.Equals(expected, actual, StringComparison.Ordinal), detail);
+    public static CheckRecord Expect(DateTimeOffset at, string store, string test, string expected, string actual, string? detail = null) =>
+        new(store, test, actual, at, string.Equals(expected, actual, StringComparison.Ordinal), detail);
 }

@@ -19,7 +19,7 @@ public sealed class TenantFileLock : IDisposable
         AtomicFile.CreatePrivateFolder(secretsRoot);
         AtomicFile.CreatePrivateFolder(folder);
         var path = Path.Combine(folder, tenant.Value + ".lock");
-        var deadline = DateTime.UtcNow + timeout;
+        var waitStarted = TimeProvider.System.GetTimestamp(); // monotonic: a wall-clock jump cannot shorten or stretch the wait
         while (true)
         {
             try
@@ -27,7 +27,7 @@ public sealed class TenantFileLock : IDisposable
                 // FileShare.None takes an exclusive flock on Unix; the kernel drops it if the process dies.
                 return new TenantFileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException) when (TimeProvider.System.GetElapsedTime(waitStarted) < timeout)
             {
                 cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
                 cancellationToken.ThrowIfCancellationRequested();

@@ -22,6 +22,24 @@ public class DoctorCommandTests
         Assert.Contains(lines, l => l.StartsWith("ok    qdrant", StringComparison.Ordinal) && l.Contains("not configured"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DoctorReportsWhetherPublicMayConnectToTheSystemDatabasesEitherWay(bool hardening)
+    {
+        using var host = new HostProcess();
+        host.Environment["RUNBOOKHOST_Postgres__AdminConnectionString"] = TestServers.PostgresAdmin;
+        host.Environment["RUNBOOKHOST_Postgres__HardenSystemDatabases"] = hardening ? "true" : "false";
+        var open = (await new RunbookHost.Stores.Postgres.PostgresTenantStore(TestServers.PostgresAdmin).PublicConnectAsync()).Any(p => p.Value);
+
+        var run = await host.Run("doctor");
+
+        var line = Assert.Single(run.StandardOutput.Split('\n'), l => l.Contains("pg-public", StringComparison.Ordinal));
+        Assert.Contains($"HardenSystemDatabases {(hardening ? "on" : "off")}", line);
+        Assert.Contains(open ? "PUBLIC may CONNECT to" : "revoked from PUBLIC", line);
+        Assert.StartsWith(open && hardening ? "FAIL" : "ok", line);
+    }
+
     [Fact]
     public async Task AConfiguredStoreThatDoesNotAnswerFailsTheDoctorWithExitOne()
     {

@@ -55,6 +55,27 @@ public class SecretsCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("app.env", "TOKEN=s3cr3t-value\n", "dotenv")]
+    [InlineData("app.ini", "[db]\ntoken = s3cr3t-value\n", "ini")]
+    public async Task EncryptingAFormatItCannotWriteIsAUsageErrorWithExitTwoAndWritesNothing(string name, string content, string format)
+    {
+        using var host = new HostProcess();
+        var (_, recipient) = await NewKey(host);
+        var plain = Path.Combine(host.WorkDir, name);
+        File.WriteAllText(plain, content);
+
+        foreach (var run in new[] { await host.Run("secrets", "encrypt", plain, "--age", recipient), await host.Run("secrets", "encrypt", plain, "--age", recipient, "--in-place") })
+        {
+            Assert.Equal(2, run.ExitCode);
+            Assert.Equal("", run.StandardOutput);
+            Assert.Single(run.StandardError.Trim().Split('\n'));
+            Assert.Contains(format, run.StandardError);
+            Assert.DoesNotContain("s3cr3t-value", run.StandardError);
+        }
+        Assert.Equal(content, File.ReadAllText(plain));
+    }
+
     private static async Task<(string KeyFile, string Recipient)> NewKey(HostProcess host, string name = "key.txt")
     {
         var keyFile = Path.Combine(host.WorkDir, name);

@@ -14,7 +14,7 @@ namespace RunbookHost.Tests.Stores;
 /// the original back and reloads in finally. All tests are in this one class, so they never edit the file at once.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class PgHbaFileTests
+public partial class PgHbaFileTests
 {
     private static readonly PgHbaPolicy Policy = PgHbaPolicy.Create(null, null);
 

@@ -21,36 +21,18 @@ public sealed record SopsFixture(
 }
 
 /// <summary>
-/// Real sops files under shared/fixtures/sops. Located from the folder holding runbook-host.sln:
-/// <c>../shared/fixtures/sops</c> (CI), else the nearest ancestor with <c>shared/fixtures/sops</c>
-/// (a worktree). Missing fixtures throw: tests fail, never skip.
+/// Real sops files under tests/fixtures/sops (see tests/fixtures/PROVENANCE.md), with the facts of each folder's
+/// manifest.json. Missing fixtures throw: tests fail, never skip.
 /// </summary>
 public static class SopsFixtures
 {
-    private static readonly Lazy<string> LazyRoot = new(FindRoot);
     private static readonly Lazy<IReadOnlyList<SopsFixture>> LazyAll = new(LoadAll);
 
-    public static string Root => LazyRoot.Value;
+    public static string Root => TestFixtures.Folder("sops");
     public static IReadOnlyList<SopsFixture> All => LazyAll.Value;
 
     public static SopsFixture Get(string folder, string relativePath) =>
         All.Single(f => f.Folder == folder && f.RelativePath == relativePath);
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "runbook-host.sln")))
-            dir = dir.Parent;
-        if (dir is null)
-            throw new InvalidOperationException("runbook-host.sln not found above " + AppContext.BaseDirectory);
-        for (var up = dir.Parent; up is not null; up = up.Parent)
-        {
-            var candidate = Path.Combine(up.FullName, "shared", "fixtures", "sops");
-            if (File.Exists(Path.Combine(candidate, "SOURCES.md")))
-                return candidate;
-        }
-        throw new InvalidOperationException("sops fixtures not found: expected ../shared/fixtures/sops next to " + dir.FullName);
-    }
 
     private static List<SopsFixture> LoadAll()
     {

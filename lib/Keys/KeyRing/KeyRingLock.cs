@@ -21,14 +21,14 @@ internal sealed class KeyRingLock : IDisposable
         AtomicFile.CreatePrivateFolder(files.SecretsRoot);
         AtomicFile.CreatePrivateFolder(folder);
         var path = Path.Combine(folder, files.Tenant.Value + ".keys.lock");
-        var deadline = DateTime.UtcNow + timeout;
+        var waitStarted = TimeProvider.System.GetTimestamp(); // monotonic: a wall-clock jump cannot shorten or stretch the wait
         while (true)
         {
             try
             {
                 return new KeyRingLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException) when (TimeProvider.System.GetElapsedTime(waitStarted) < timeout)
             {
                 Thread.Sleep(50);
             }

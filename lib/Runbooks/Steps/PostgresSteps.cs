@@ -40,10 +40,10 @@ public sealed class PostgresSteps : PasswordStoreSteps
         return new RunbookOperation(hba.DescribeAllow(Run.Tenant, null),
             async ct =>
             {
-                var octet = (await registry.GetAsync(Run.Tenant, ct))?.TenantOctet
-                    ?? throw new InvalidOperationException($"tenant {Run.Tenant} has no network octet in the registry (register it first)");
-                await hba.AllowAsync(Run.Tenant, octet, ct);
-                await Run.Provisioned(RunbookHost.Runbooks.Component.PgHba, $"octet {octet}", ct);
+                var range = await TenantRange(registry, ct)
+                    ?? throw new InvalidOperationException($"tenant {Run.Tenant} has no network range in the registry (register it first)");
+                await hba.AllowAsync(Run.Tenant, range, ct);
+                await Run.Provisioned(RunbookHost.Runbooks.Component.PgHba, range.ToString(), ct);
             },
             async ct =>
             {
@@ -69,11 +69,59 @@ public sealed class PostgresSteps : PasswordStoreSteps
             ["read pg_hba_file_rules (what the server loaded) and evaluate the tenant role's connections top-down"],
             async ct =>
             {
-                var octet = (await Run.Services.Registry!.GetAsync(Run.Tenant, ct))?.TenantOctet;
-                return octet is int o
-                    ? [await hba!.VerifyAsync(Run.Tenant, o, ct)]
-                    : [CheckRecord.Incomplete(StoreName, "pg_hba_tenant_network", "the tenant has no network octet in the registry")];
+                var range = await TenantRange(Run.Services.Registry!, ct);
+                return range is { } r
+                    ? [await hba!.VerifyAsync(Run.Tenant, r, ct)]
+                    : [CheckRecord.Incomplete(StoreName, "pg_hba_tenant_network", "the tenant has no network range in the registry")];
             });
+
+    /// <summary>
+    /// §3.2 proven, not assumed (catalog, no login): the whole of pg_hba_file_rules evaluated top-down for the tenant role
+    /// from its network, from outside it and to other databases, plus whether the server loaded that file (<see cref="PgHbaFile.ProveAsync(RunbookHost.Tenants.TenantId, System.Net.IPNetwork, CancellationToken)"/>).
+    /// </summary>
+    public ICheckOperation ProveTenantNetwork() =>
+        Verification.Probe(Run.Scope, RunbookHost.Runbooks.Component.PgHba, StoreName, PgHbaFile.OutsideNetworkTest,
+            TenantStore is null ? WhyDisabled : hba is null ? HbaOff : Run.Services.Registry is null ? NoRegistry : null,
+            ["read pg_hba_file_rules and evaluate every line top-down, over every address, for the tenant role: from its network, from outside it, to other databases; and whether the server loaded that file"],
+            async ct =>
+            {
+                var range = await TenantRange(Run.Services.Registry!, ct);
+                return range is { } r
+                    ? await hba!.ProveAsync(Run.Tenant, r, ct)
+                    : [CheckRecord.Incomplete(StoreName, PgHbaFile.OutsideNetworkTest, "the tenant has no network range in the registry")];
+            });
+
+    /// <summary>
+    /// The tenant's network as the one allocator gave it (lib/Network: the same range its private network uses), or, for a
+    /// tenant registered before ranges were allocated, its tenant_octet through Postgres:HbaCidrTemplate; null when neither.
+    /// </summary>
+    private async Task<System.Net.IPNetwork?> TenantRange(RunbookHost.Registry.TenantRegistry registry, CancellationToken ct)
+    {
+        if (await registry.GetNetworkAsync(Run.Tenant, ct) is { } allocated)
+            return allocated.Range;
+        return (await registry.GetAsync(Run.Tenant, ct))?.TenantOctet is int octet
+            ? System.Net.IPNetwork.Parse(hba!.Policy.CidrFor(octet))
+            : null;
+    }
+
+    public const string HardeningOff = "cluster hardening is off (RUNBOOKHOST_Postgres__HardenSystemDatabases not set)";
+
+    /// <summary>
+    /// Opt-in cluster hardening (<c>Postgres:HardenSystemDatabases</c>): REVOKE CONNECT ON DATABASE postgres, template1
+    /// FROM PUBLIC, so tenant roles cannot log in there. Idempotent; no undo (it is cluster-wide, not the tenant's).
+    /// </summary>
+    public IRunbookOperation HardenSystemDatabases() =>
+        this.store is not { } store ? new SkippedOperation(WhyDisabled)
+        : !store.HardenSystemDatabases ? new SkippedOperation(HardeningOff)
+        : new RunbookOperation(PostgresTenantStore.DescribeRevokePublicConnect(), ct => store.RevokePublicConnectAsync(null, ct));
+
+    /// <summary>With the hardening on: PUBLIC may CONNECT to neither postgres nor template1 (catalog, no login).</summary>
+    public ICheckOperation VerifySystemDatabases() => this.store is not { } store
+        ? CheckOperation.Fixed(Run.Scope.InsteadOfProbing(Component, StoreName, PostgresTenantStore.SystemDatabasesTest, WhyDisabled)!)
+        : !store.HardenSystemDatabases
+            ? CheckOperation.Fixed(CheckRecord.Skipped(StoreName, PostgresTenantStore.SystemDatabasesTest, HardeningOff))
+            : new CheckOperation(["read pg_database: PUBLIC may CONNECT to neither postgres nor template1"],
+                async ct => [await store.VerifyPublicConnectRevokedAsync(null, ct)]);
 
     /// <summary>After deprovisioning: the database and the role are gone (and the pg_hba.conf line, when managed).</summary>
     public ICheckOperation VerifyAbsent() => this.store is not { } store

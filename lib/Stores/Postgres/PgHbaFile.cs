@@ -17,7 +17,7 @@ namespace RunbookHost.Stores.Postgres;
 /// not see the expected change, the previous content is written back, reloaded, and the edit throws.
 /// See docs/stores.md "pg_hba.conf management".
 /// </summary>
-public sealed class PgHbaFile
+public sealed partial class PgHbaFile
 {
     public const string StoreName = PostgresTenantStore.StoreName;
 
@@ -25,8 +25,9 @@ public sealed class PgHbaFile
     private static readonly long LockKey = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData("runbook-host:pg_hba"u8)[..8]);
 
     private readonly string _adminConnectionString;
+    private readonly TimeProvider _time;
 
-    public PgHbaFile(string path, PgHbaPolicy policy, string adminConnectionString)
+    public PgHbaFile(string path, PgHbaPolicy policy, string adminConnectionString, TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException("pg_hba.conf path is empty", nameof(path));
@@ -36,13 +37,17 @@ public sealed class PgHbaFile
         Path = System.IO.Path.GetFullPath(path);
         Policy = policy;
         _adminConnectionString = adminConnectionString;
+        _time = time ?? TimeProvider.System;
     }
 
+    private CheckRecord Expect(string test, string expected, string actual, string? detail = null) =>
+        Checks.Expect(_time.GetUtcNow(), StoreName, test, expected, actual, detail);
+
     /// <summary>Null when <see cref="PostgresSettings.HbaFile"/> is empty (management off, the default). Throws on an invalid template or method.</summary>
-    public static PgHbaFile? FromSettings(PostgresSettings settings) =>
+    public static PgHbaFile? FromSettings(PostgresSettings settings, TimeProvider? time = null) =>
         string.IsNullOrWhiteSpace(settings.HbaFile) || string.IsNullOrWhiteSpace(settings.AdminConnectionString)
             ? null
-            : new PgHbaFile(settings.HbaFile, PgHbaPolicy.Create(settings.HbaCidrTemplate, settings.HbaMethod), settings.AdminConnectionString);
+            : new PgHbaFile(settings.HbaFile, PgHbaPolicy.Create(settings.HbaCidrTemplate, settings.HbaMethod), settings.AdminConnectionString, time);
 
     public string Path { get; }
 
@@ -50,8 +55,6 @@ public sealed class PgHbaFile
 
     /// <summary>Test seam: changes the text after the edit, just before it is written (to simulate a file PostgreSQL rejects).</summary>
     internal Func<string, string>? BeforeWrite { get; set; }
-
-    // ---------------------------------------------------------------- dry run
 
     public IReadOnlyList<string> DescribeAllow(TenantId tenant, int? octet) =>
     [
@@ -65,8 +68,6 @@ public sealed class PgHbaFile
         $"pg_hba.conf {Path}: remove the managed line for database {TenantStoreNames.PostgresDatabase(tenant)} / user {TenantStoreNames.PostgresRole(tenant)} (absent is fine)",
         "check SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL (none allowed; else the previous file is restored), then SELECT pg_reload_conf()",
     ];
-
-    // ---------------------------------------------------------------- apply
 
     /// <summary>Adds or replaces the tenant's line, then reloads. Idempotent.</summary>
     public Task AllowAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default) =>
@@ -176,129 +177,6 @@ public sealed class PgHbaFile
         if (await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true)
             throw new PgHbaException("SELECT pg_reload_conf() returned false (the server could not be signalled)");
     }
-
-    // ---------------------------------------------------------------- what the server sees
-
-    internal sealed record HbaRule(int LineNumber, string Type, string[] Databases, string[] Users, string? Address, string? Netmask, string? Method, string? Error);
-
-    internal sealed record ExpectedHbaRule(string Database, string User, string Address, string Netmask, string Method);
-
-    internal ExpectedHbaRule ExpectedRule(TenantId tenant, int octet) => ExpectedRule(tenant, OctetNetwork(tenant, octet));
-
-    internal ExpectedHbaRule ExpectedRule(TenantId tenant, IPNetwork network)
-    {
-        return new ExpectedHbaRule(TenantStoreNames.PostgresDatabase(tenant), TenantStoreNames.PostgresRole(tenant),
-            network.BaseAddress.ToString(), Netmask(network).ToString(), Policy.Method);
-    }
-
-    private static IPAddress Netmask(IPNetwork network)
-    {
-        var bytes = new byte[network.BaseAddress.GetAddressBytes().Length];
-        for (var i = 0; i < network.PrefixLength; i++)
-            bytes[i / 8] |= (byte)(0x80 >> (i % 8));
-        return new IPAddress(bytes);
-    }
-
-    /// <summary>Rules of the file on disk that name the tenant's database or user (pg_hba_file_rules reads the file, not the loaded copy).</summary>
-    internal static async Task<List<HbaRule>> ReadTenantRulesAsync(NpgsqlConnection conn, TenantId tenant, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("""
-            SELECT line_number, type, database, user_name, address, netmask, auth_method, error
-            FROM pg_hba_file_rules WHERE $1 = ANY(database) OR $2 = ANY(user_name) ORDER BY line_number
-            """, conn);
-        cmd.Parameters.AddWithValue(TenantStoreNames.PostgresDatabase(tenant));
-        cmd.Parameters.AddWithValue(TenantStoreNames.PostgresRole(tenant));
-        var rules = new List<HbaRule>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            rules.Add(new HbaRule(reader.GetInt32(0), reader.IsDBNull(1) ? "" : reader.GetString(1),
-                reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2), reader.IsDBNull(3) ? [] : reader.GetFieldValue<string[]>(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
-        }
-        return rules;
-    }
-
-    internal static async Task<List<(int? Line, string Error)>> ReadErrorsAsync(NpgsqlConnection conn, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number", conn);
-        var errors = new List<(int?, string)>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            errors.Add((reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetString(1)));
-        return errors;
-    }
-
-    /// <summary>Null when the server sees exactly the expected tenant rule (or none, for a removal); otherwise what is wrong.</summary>
-    private static async Task<string?> CheckTenantRulesAsync(NpgsqlConnection conn, TenantId tenant, ExpectedHbaRule? expected, CancellationToken ct)
-    {
-        var rules = await ReadTenantRulesAsync(conn, tenant, ct).ConfigureAwait(false);
-        if (expected is null)
-            return rules.Count == 0 ? null : $"PostgreSQL still sees {rules.Count} rule(s) for {TenantStoreNames.PostgresDatabase(tenant)} (lines {string.Join(", ", rules.Select(r => r.LineNumber))}); is {nameof(PostgresSettings.HbaFile)} the file the server reads (SHOW hba_file)?";
-        return rules.Count == 1 && Matches(rules[0], expected)
-            ? null
-            : $"PostgreSQL does not see exactly the expected rule for {expected.Database} (it sees {rules.Count}); is {nameof(PostgresSettings.HbaFile)} the file the server reads (SHOW hba_file)?";
-    }
-
-    internal static bool Matches(HbaRule rule, ExpectedHbaRule expected) =>
-        rule.Error is null && rule.Type == "host"
-        && rule.Databases is [var db] && db == expected.Database
-        && rule.Users is [var user] && user == expected.User
-        && rule.Address == expected.Address && rule.Netmask == expected.Netmask && rule.Method == expected.Method;
-
-    // ---------------------------------------------------------------- verification
-
-    /// <summary>
-    /// Catalog check, no login: <c>pg_hba_file_rules</c> has exactly one rule naming the tenant's database or
-    /// user, it is the expected host line for its network, it comes before the first non-local <c>all</c>
-    /// rule, and the file has no errors.
-    /// </summary>
-    public Task<CheckRecord> VerifyAsync(TenantId tenant, int octet, CancellationToken cancellationToken = default) =>
-        VerifyAsync(tenant, OctetNetwork(tenant, octet), cancellationToken);
-
-    /// <summary>As <see cref="VerifyAsync(TenantId, int, CancellationToken)"/> for the tenant's allocated range (lib/Network).</summary>
-    public async Task<CheckRecord> VerifyAsync(TenantId tenant, IPNetwork network, CancellationToken cancellationToken = default)
-    {
-        const string test = "pg_hba_tenant_network";
-        var expected = ExpectedRule(tenant, network);
-        var line = Policy.LineFor(tenant, network);
-        try
-        {
-            await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, cancellationToken).ConfigureAwait(false);
-            var errors = await ReadErrorsAsync(conn, cancellationToken).ConfigureAwait(false);
-            var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand("SELECT min(line_number) FROM pg_hba_file_rules WHERE 'all' = ANY(database) AND type <> 'local'", conn);
-            var catchAll = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
-            var problems = new List<string>();
-            if (errors.Count > 0)
-                problems.Add($"file errors: {Format(errors)}");
-            if (rules.Count != 1 || !Matches(rules[0], expected))
-                problems.Add($"expected exactly '{line}', found {rules.Count} rule(s) naming the tenant"
-                    + (rules.Count == 0 ? "" : " at line(s) " + string.Join(", ", rules.Select(r => r.LineNumber))));
-            else if (catchAll is int first && rules[0].LineNumber > first)
-                problems.Add($"the tenant rule (line {rules[0].LineNumber}) comes after the catch-all rule at line {first}, so it never matches");
-            return problems.Count == 0
-                ? Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Pass, $"line {rules[0].LineNumber}: {line}")
-                : Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Fail, string.Join("; ", problems));
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            return Checks.Expect(StoreName, test, CheckResults.Pass, CheckResults.Error, e.Message);
-        }
-    }
-
-    /// <summary>After deprovisioning: no rule in pg_hba_file_rules names the tenant's database or user.</summary>
-    public async Task<CheckRecord> VerifyAbsentAsync(TenantId tenant, CancellationToken cancellationToken = default)
-    {
-        await using var conn = await AdminDataSources.OpenAsync(_adminConnectionString, cancellationToken).ConfigureAwait(false);
-        var rules = await ReadTenantRulesAsync(conn, tenant, cancellationToken).ConfigureAwait(false);
-        var absent = rules.Count == 0;
-        return new CheckRecord(StoreName, "pg_hba_rule_absent", absent ? "ABSENT" : "PRESENT", DateTimeOffset.MinValue, absent,
-            absent ? $"{Path}: no rule for {TenantStoreNames.PostgresDatabase(tenant)}" : $"{Path}: line(s) {string.Join(", ", rules.Select(r => r.LineNumber))}");
-    }
-
-    // ---------------------------------------------------------------- plumbing
 
     private static string DecodeStrict(byte[] bytes)
     {

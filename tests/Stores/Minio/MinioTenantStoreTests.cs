@@ -8,7 +8,7 @@ namespace RunbookHost.Tests.Stores.Minio;
 
 /// <summary>Runs against a real MinIO when RUNBOOKHOST_Minio__* is set, otherwise against the in-process stand-in.</summary>
 [Collection(MinioCollection.Name)]
-public sealed class MinioTenantStoreTests(MinioTarget target)
+public sealed partial class MinioTenantStoreTests(MinioTarget target)
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
@@ -223,117 +223,5 @@ public sealed class MinioTenantStoreTests(MinioTarget target)
             await store.DeprovisionAsync(a, Ct);
             await store.DeprovisionAsync(b, Ct);
         }
-    }
-
-    [Fact]
-    public async Task A_server_without_kms_is_reported_as_needing_minio_kms_secret_key_or_kes()
-    {
-        using var store = target.NewStore();
-        var a = MinioTarget.NewTenant();
-        if (target.StandIn is { } standIn)
-            standIn.EncryptionNotImplemented = true;
-        try
-        {
-            var plan = store.PlanProvision(a, MinioTenantStore.GenerateSecretKey());
-            try
-            {
-                await plan.ApplyAsync(Ct);
-                Assert.True(target.IsReal, "the stand-in answered 501, so provisioning must fail");
-            }
-            catch (MinioEncryptionNotConfiguredException e)
-            {
-                Assert.Contains("501", e.Message, StringComparison.Ordinal);
-                Assert.Contains("MINIO_KMS_SECRET_KEY", e.Message, StringComparison.Ordinal);
-                Assert.Contains("KES", e.Message, StringComparison.Ordinal);
-                Assert.Equal(MinioTenantNames.For(a).Bucket, e.Bucket);
-                var state = await store.GetStateAsync(a, Ct);
-                Assert.True(state.BucketExists);
-                Assert.False(state.UserExists, "nothing after the encryption step may run");
-            }
-        }
-        finally
-        {
-            if (target.StandIn is { } s)
-                s.EncryptionNotImplemented = false;
-            await store.DeprovisionAsync(a, Ct);
-        }
-    }
-
-    [Fact]
-    public async Task The_fleet_proof_counts_every_cross_pair_denied_and_catches_a_broad_policy()
-    {
-        using var store = target.NewStore();
-        var (a, _) = await ProvisionAsync(store);
-        var (b, _) = await ProvisionAsync(store);
-        var (c, _) = await ProvisionAsync(store);
-        try
-        {
-            var report = await store.VerifyFleetAsync(Ct);
-            Assert.True(report.Pass, string.Join("; ", report.Problems));
-            Assert.True(report.TenantUsers >= 3);
-            Assert.True(report.PairsChecked >= 6);
-            Assert.Equal(report.PairsChecked, report.PairsDenied);
-            Assert.Equal("PASS", report.Check.Result);
-
-            // Replace c's policy with one that allows every bucket: the proof must fail and name c.
-            await store.Admin.AddCannedPolicyAsync(MinioTenantNames.For(c).Policy,
-                """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}""", Ct);
-            var broken = await store.VerifyFleetAsync(Ct);
-            Assert.False(broken.Pass);
-            Assert.Equal("FAIL", broken.Check.Result);
-            Assert.Contains(broken.Problems, p => p.StartsWith(MinioTenantNames.For(c).User, StringComparison.Ordinal));
-            Assert.True(broken.PairsDenied < broken.PairsChecked);
-        }
-        finally
-        {
-            await store.DeprovisionAsync(a, Ct);
-            await store.DeprovisionAsync(b, Ct);
-            await store.DeprovisionAsync(c, Ct);
-        }
-    }
-
-    [Fact]
-    public async Task The_admin_client_reports_typed_errors_and_lists_users_through_encrypted_responses()
-    {
-        using var store = target.NewStore();
-        var (a, _) = await ProvisionAsync(store);
-        var names = MinioTenantNames.For(a);
-        try
-        {
-            var inUse = await Assert.ThrowsAsync<MinioAdminException>(() => store.Admin.RemoveCannedPolicyAsync(names.Policy, Ct));
-            Assert.Equal(MinioAdminException.PolicyInUse, inUse.Code);
-
-            var users = await store.Admin.ListUsersAsync(Ct);
-            Assert.Contains(names.Policy, users[names.User].Policies);
-            Assert.Equal("enabled", users[names.User].Status);
-
-            var missing = MinioTarget.NewTenant();
-            var noUser = await Assert.ThrowsAsync<MinioAdminException>(() => store.Admin.RemoveUserAsync(MinioTenantNames.For(missing).User, Ct));
-            Assert.Equal(MinioAdminException.NoSuchUser, noUser.Code);
-            Assert.Null(await store.Admin.GetUserInfoAsync(MinioTenantNames.For(missing).User, Ct));
-            Assert.Null(await store.Admin.GetCannedPolicyAsync(MinioTenantNames.For(missing).Policy, Ct));
-        }
-        finally
-        {
-            await store.DeprovisionAsync(a, Ct);
-        }
-    }
-
-    [Fact]
-    public async Task A_request_signed_with_the_wrong_root_secret_is_refused_with_SignatureDoesNotMatch()
-    {
-        using var admin = new MinioAdminClient(new MinioSettings
-        {
-            Endpoint = target.Settings.Endpoint,
-            AccessKey = target.Settings.AccessKey,
-            SecretKey = target.Settings.SecretKey + "x",
-            Region = target.Settings.Region,
-        });
-        var e = await Assert.ThrowsAsync<MinioAdminException>(() => admin.ListUsersAsync(Ct));
-        Assert.Equal("SignatureDoesNotMatch", e.Code);
-        Assert.Equal(403, (int)e.Status);
-        Assert.DoesNotContain(target.Settings.SecretKey, e.Message, StringComparison.Ordinal);
-        if (target.StandIn is { } standIn)
-            Assert.True(standIn.SignatureFailures > 0);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Grpc.Core;
 using Qdrant.Client;
 using Qdrant.Client.Grpc;
@@ -8,7 +7,7 @@ using RunbookHost.Tenants;
 namespace RunbookHost.Tests.Stores.Qdrant;
 
 /// <summary>Runs against the stand-in, or a real Qdrant when RUNBOOKHOST_Qdrant__Endpoint is set.</summary>
-public sealed class QdrantTenantStoreTests(QdrantFixture fx) : IClassFixture<QdrantFixture>
+public sealed partial class QdrantTenantStoreTests(QdrantFixture fx) : IClassFixture<QdrantFixture>
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
@@ -83,93 +82,6 @@ public sealed class QdrantTenantStoreTests(QdrantFixture fx) : IClassFixture<Qdr
             Assert.Equal(StatusCode.PermissionDenied, (await Refused(() => client.CreateCollectionAsync("tenant_" + QdrantFixture.RandomTenant().Value, new VectorParams { Size = 4, Distance = Distance.Cosine }, cancellationToken: Ct))).StatusCode);
             Assert.True(await store.CollectionExistsAsync(a, Ct));
             Assert.True(await store.CollectionExistsAsync(b, Ct));
-        }
-        finally { await CleanupAsync(store, a, b); }
-    }
-
-    [Fact]
-    public async Task A_token_signed_with_another_key_is_refused()
-    {
-        var (store, a, b) = await TwoTenantsAsync();
-        try
-        {
-            using var forger = fx.NewStore(s => s.ApiKey = "not-the-server-key");
-            using var client = store.CreateTenantClient(forger.IssueTenantToken(a));
-            var e = await Refused(() => client.QueryAsync(QdrantTenantGuard.CollectionName(a), query: Vector(768), limit: 1, cancellationToken: Ct));
-            Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
-        }
-        finally { await CleanupAsync(store, a, b); }
-    }
-
-    [Fact]
-    public async Task A_token_whose_payload_was_changed_to_name_another_collection_is_refused()
-    {
-        var (store, a, b) = await TwoTenantsAsync();
-        try
-        {
-            var parts = store.IssueTenantToken(a).Split('.');
-            var forgedPayload = QdrantJwt.Base64Url(System.Text.Encoding.UTF8.GetBytes($$"""{"access":[{"collection":"tenant_{{b.Value}}","access":"rw"}]}"""));
-            using var client = store.CreateTenantClient($"{parts[0]}.{forgedPayload}.{parts[2]}");
-            var e = await Refused(() => client.QueryAsync(QdrantTenantGuard.CollectionName(b), query: Vector(768), limit: 1, cancellationToken: Ct));
-            Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
-        }
-        finally { await CleanupAsync(store, a, b); }
-    }
-
-    [Fact]
-    public async Task A_value_that_is_neither_the_api_key_nor_a_jwt_is_unauthenticated()
-    {
-        var (store, a, b) = await TwoTenantsAsync();
-        try
-        {
-            using var client = store.CreateTenantClient("wrong-api-key");
-            var e = await Refused(() => client.QueryAsync(QdrantTenantGuard.CollectionName(a), query: Vector(768), limit: 1, cancellationToken: Ct));
-            Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
-        }
-        finally { await CleanupAsync(store, a, b); }
-    }
-
-    [Fact]
-    public async Task An_expired_token_is_refused()
-    {
-        var (store, a, b) = await TwoTenantsAsync();
-        try
-        {
-            // Issued three days ago with a one-day lifetime: exp is two days past, far beyond Qdrant's 30 s leeway.
-            using var past = fx.NewStore(s => s.TokenLifetimeDays = 1, new FixedTime(DateTimeOffset.UtcNow.AddDays(-3)));
-            var token = past.IssueTenantToken(a);
-            Assert.NotNull(QdrantJwt.DecodePayloadUnverified(token)["exp"]);
-            using var client = store.CreateTenantClient(token);
-            var e = await Refused(() => client.QueryAsync(QdrantTenantGuard.CollectionName(a), query: Vector(768), limit: 1, cancellationToken: Ct));
-            Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
-
-            using var current = fx.NewStore(s => s.TokenLifetimeDays = 1);
-            using var fresh = store.CreateTenantClient(current.IssueTenantToken(a));
-            await fresh.QueryAsync(QdrantTenantGuard.CollectionName(a), query: Vector(768), limit: 1, cancellationToken: Ct);
-        }
-        finally { await CleanupAsync(store, a, b); }
-    }
-
-    [Fact]
-    public async Task Revoking_a_revocable_token_makes_the_server_refuse_it_at_once()
-    {
-        var (store, a, b) = await TwoTenantsAsync();
-        try
-        {
-            var first = await store.IssueRevocableTenantTokenAsync(a, Ct);
-            var second = await store.IssueRevocableTenantTokenAsync(a, Ct);
-            Assert.DoesNotContain(first.Token, first.ToString());
-            using var c1 = store.CreateTenantClient(first.Token);
-            using var c2 = store.CreateTenantClient(second.Token);
-            var own = QdrantTenantGuard.CollectionName(a);
-            await c1.UpsertAsync(own, [Point(768)], wait: true, cancellationToken: Ct);
-
-            await store.RevokeTokenAsync(first.TokenId!, Ct);
-            Assert.Equal(StatusCode.Unauthenticated, (await Refused(() => c1.QueryAsync(own, query: Vector(768), limit: 1, cancellationToken: Ct))).StatusCode);
-            await c2.QueryAsync(own, query: Vector(768), limit: 1, cancellationToken: Ct); // the other token still works
-
-            await store.RevokeTenantTokensAsync(a, Ct);
-            Assert.Equal(StatusCode.Unauthenticated, (await Refused(() => c2.QueryAsync(own, query: Vector(768), limit: 1, cancellationToken: Ct))).StatusCode);
         }
         finally { await CleanupAsync(store, a, b); }
     }
@@ -313,53 +225,5 @@ public sealed class QdrantTenantStoreTests(QdrantFixture fx) : IClassFixture<Qdr
         Assert.True(await store.CollectionExistsAsync(a, Ct));
         await store.PlanDeprovision(a).ApplyAsync(Ct);
         Assert.False(await store.CollectionExistsAsync(a, Ct));
-    }
-
-    [Fact]
-    public void The_fleet_proof_checks_every_pair_and_finds_each_denied()
-    {
-        using var store = fx.NewStore();
-        var tenants = Enumerable.Range(0, 4).Select(_ => QdrantFixture.RandomTenant()).ToList();
-        var checks = store.VerifyFleetTokens(tenants.ToDictionary(t => t, store.IssueTenantToken));
-        Assert.Equal(4, checks.Count(c => c.Test == "token_scope" && c.Result == "PASS" && c.Pass));
-        var pairs = Assert.Single(checks, c => c.Test == "fleet_cross_tenant_pairs");
-        Assert.True(pairs.Pass);
-        Assert.Equal("DENIED", pairs.Result);
-        Assert.Equal("12 pairs checked, 12 denied", pairs.Detail);
-    }
-
-    [Fact]
-    public void The_fleet_proof_flags_a_token_that_reaches_another_tenant_or_lacks_an_access_claim()
-    {
-        using var store = fx.NewStore();
-        TenantId a = QdrantFixture.RandomTenant(), b = QdrantFixture.RandomTenant(), c = QdrantFixture.RandomTenant(), d = QdrantFixture.RandomTenant();
-        var wide = QdrantJwt.Sign($$"""{"access":[{"collection":"tenant_{{b.Value}}","access":"rw"},{"collection":"tenant_{{c.Value}}","access":"r"}]}""", fx.ApiKey);
-        var unscoped = QdrantJwt.Sign("""{"sub":"x"}""", fx.ApiKey);
-        var forged = QdrantJwt.Sign($$"""{"access":[{"collection":"tenant_{{d.Value}}","access":"rw"}]}""", "other-key");
-        var checks = store.VerifyFleetTokens(new Dictionary<TenantId, string> { [a] = store.IssueTenantToken(a), [b] = wide, [c] = unscoped, [d] = forged });
-        Assert.True(checks.Single(x => x.Detail!.StartsWith(a.Value + ":", StringComparison.Ordinal)).Pass);
-        Assert.False(checks.Single(x => x.Detail!.StartsWith(b.Value + ":", StringComparison.Ordinal)).Pass);
-        Assert.Contains("no access claim", checks.Single(x => x.Detail!.StartsWith(c.Value + ":", StringComparison.Ordinal)).Detail);
-        Assert.Contains("signature", checks.Single(x => x.Detail!.StartsWith(d.Value + ":", StringComparison.Ordinal)).Detail);
-        var pairs = checks.Single(x => x.Test == "fleet_cross_tenant_pairs");
-        Assert.False(pairs.Pass);
-        Assert.StartsWith("12 pairs checked, 8 denied", pairs.Detail);
-        Assert.Contains($"{b.Value}->{c.Value}", pairs.Detail);
-    }
-
-    [Fact]
-    public void An_issued_token_carries_only_a_collection_scoped_access_claim_and_exp_when_configured()
-    {
-        var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
-        var a = QdrantFixture.RandomTenant();
-        using var plain = fx.NewStore(time: new FixedTime(now));
-        var claims = QdrantJwt.DecodePayloadUnverified(plain.IssueTenantToken(a));
-        Assert.Equal($$"""{"access":[{"collection":"tenant_{{a.Value}}","access":"rw"}]}""", claims.ToJsonString());
-
-        using var expiring = fx.NewStore(s => s.TokenLifetimeDays = 7, new FixedTime(now));
-        var withExp = QdrantJwt.DecodePayloadUnverified(expiring.IssueTenantToken(a));
-        Assert.Equal(now.AddDays(7).ToUnixTimeSeconds(), withExp["exp"]!.GetValue<long>());
-        Assert.True(QdrantJwt.TryVerify(expiring.IssueTenantToken(a), fx.ApiKey, now, TimeSpan.Zero, out var verified, out _));
-        Assert.IsType<JsonArray>(verified["access"]);
     }
 }

@@ -77,8 +77,15 @@ internal sealed class StandInAuth(string apiKey, TimeProvider time, Func<string,
         var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(apiKey), Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]));
         if (!CryptographicOperations.FixedTimeEquals(expected, signature))
             throw Forbidden("InvalidSignature");
-        if (claims["exp"] is JsonValue exp && exp.GetValue<long>() < time.GetUtcNow().ToUnixTimeSeconds() - LeewaySeconds)
-            throw Forbidden("ExpiredSignature");
+        // Qdrant decodes `exp` as an unsigned integer: anything else fails decoding, and a token that does not decode
+        // is "not a JWT" (Unauthenticated), not an expired one.
+        if (claims["exp"] is { } expNode)
+        {
+            if (expNode is not JsonValue exp || !exp.TryGetValue<long>(out var seconds) || seconds < 0)
+                throw Unauthenticated("Invalid API key or JWT");
+            if (seconds < time.GetUtcNow().ToUnixTimeSeconds() - LeewaySeconds)
+                throw Forbidden("ExpiredSignature");
+        }
 
         if (claims["value_exists"] is JsonObject ve)
         {
@@ -114,6 +121,11 @@ internal sealed class StandInAuth(string apiKey, TimeProvider time, Func<string,
             var mode = (string?)item?["access"];
             if (collection is null || mode is not ("r" or "rw" or "prw"))
                 throw Unauthenticated("Invalid API key or JWT");
+            // Claims.validate (lib/storage/src/rbac): each collection once, and the deprecated `payload` constraint refused.
+            if (result.ContainsKey(collection))
+                throw Unauthenticated($"access: collection {collection} is listed more than once");
+            if (item?["payload"] is not null)
+                throw Unauthenticated("access: The 'payload' constraint is deprecated and should not be used");
             result[collection] = mode;
         }
         return result;

@@ -30,14 +30,7 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
     {
         try
         {
-            var source = catalog.Find(runbook);
-            var runbookLock = catalog.ReadLock();
-            foreach (var file in source.Files)
-            {
-                var problem = runbookLock.Problem(file == source.Path ? source : RunbookSource.Load(source.Root, file));
-                if (problem is not null)
-                    throw new UsageException(problem);
-            }
+            var source = catalog.FindPinned(runbook);
             var parameters = RunbookArguments.Resolve(source.Metadata, rawParams);
             var compiled = cache.GetOrCompile(source);
             return new Prepared(source, parameters, compiled, dryRun, EvidenceSubjects.Of(source, catalog), RunbooksCheckout.HeadCommit(catalog.Root));

@@ -16,7 +16,7 @@ namespace RunbookHost.Cli.Execution;
 internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalog, Func<ILogger> logger, TimeProvider clock, IEvidenceSink evidence, ServicesFactory services)
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(2);
-    private readonly CompiledRunbookCache cache = new(settings.Paths.Cache);
+    private readonly CompiledRunbookCache cache = new(settings.Paths.Cache, settings.Paths.Secrets, logger);
     private readonly RunExecution execution = new(settings, clock, evidence);
 
     /// <summary>A runbook that passed every check that needs no side effect, ready to run for any tenant.</summary>

@@ -6,7 +6,8 @@ namespace RunbookHost.Cli.Commands;
 /// <summary>
 /// `--param-file FILE`: parameters as KEY=VALUE lines, so a secret never has to be in argv (where /proc/PID/cmdline shows
 /// it to every user). The file must be private to the user running the host (owner, mode 0600 or stricter, not a
-/// symbolic link); `-` reads standard input.
+/// symbolic link); `--param-file=-` reads standard input (written with `=`: the command-line parser takes a
+/// lone `-` for an option).
 /// </summary>
 internal static class ParamFileOption
 {

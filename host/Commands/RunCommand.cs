@@ -32,7 +32,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string[] Params { get; init; } = [];
 
         [CommandOption("--param-file <FILE>")]
-        [Description("Parameters as KEY=VALUE lines, for secrets (never in argv): a file only you can read (0600), or - for stdin")]
+        [Description("Parameters as KEY=VALUE lines, for secrets (never in argv): a file only you can read (0600), or --param-file=- for stdin")]
         public string? ParamFile { get; init; }
 
         [CommandOption("--json")]

@@ -19,6 +19,9 @@ internal sealed class CompileCacheSeal
 
     private readonly byte[] key;
 
+    /// <summary>Bytes before the assembly in an entry: magic and MAC.</summary>
+    public static int HeaderLength => Magic.Length + TagLength;
+
     private CompileCacheSeal(byte[] key) => this.key = key;
 
     /// <summary>The host's key, created in <paramref name="secretsFolder"/> on first use; throws <see cref="UntrustedFileException"/> when it is not private.</summary>
@@ -34,10 +37,9 @@ internal sealed class CompileCacheSeal
     /// <summary>The assembly inside <paramref name="entry"/> when its MAC verifies (constant time) for <paramref name="cacheKey"/>; otherwise null.</summary>
     public byte[]? Open(string cacheKey, byte[] entry)
     {
-        var header = Magic.Length + TagLength;
-        if (entry.Length <= header || !entry.AsSpan().StartsWith(Magic))
+        if (entry.Length <= HeaderLength || !entry.AsSpan().StartsWith(Magic))
             return null;
-        var assembly = entry[header..];
+        var assembly = entry[HeaderLength..];
         return CryptographicOperations.FixedTimeEquals(entry.AsSpan(Magic.Length, TagLength), Tag(cacheKey, assembly)) ? assembly : null;
     }
 

@@ -36,7 +36,7 @@ internal sealed class CompiledRunbookCache(string folder, string secretsFolder, 
             AtomicFile.CreatePrivateFolder(folder);
         StrictModes.Check(folder, "compile cache folder");
         var seal = CompileCacheSeal.Load(secretsFolder);
-        var path = Path.Combine(folder, key + EntryExtension);
+        var path = Path.GetFullPath(Path.Combine(folder, key + EntryExtension));
         var assemblyName = $"runbook-{source.Metadata.Name}-{key[..16]}";
         var assembly = ReadAuthentic(seal, key, path);
         var compiled = assembly is null;

@@ -33,7 +33,7 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
             var source = catalog.FindPinned(runbook);
             var parameters = RunbookArguments.Resolve(source.Metadata, rawParams);
             var compiled = cache.GetOrCompile(source);
-            return new Prepared(source, parameters, compiled, dryRun, EvidenceSubjects.Of(source, catalog), RunbooksCheckout.HeadCommit(catalog.Root));
+            return new Prepared(source, parameters, compiled, dryRun, source.Subjects, RunbooksCheckout.HeadCommit(catalog.Root));
         }
         catch (Exception error) when (error is RunbookArgumentException or RunbookDefinitionException or RunbookCompileException)
         {

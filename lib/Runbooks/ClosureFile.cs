@@ -34,5 +34,6 @@ public sealed class ClosureFile
     public string Text { get; }
     public RunbookMetadata Metadata { get; }
 
-    public EvidenceSubject Subject => new(DisplayPath, Sha256);
+    /// <summary>The in-toto subject: "runbooks/&lt;relative path&gt;" whatever the folder is called on this machine, and <see cref="Sha256"/>.</summary>
+    public EvidenceSubject Subject => new(RunbookSource.SubjectName(RelativePath), Sha256);
 }

@@ -49,7 +49,7 @@ public sealed class RunbookCatalog
     public RunbookLock ReadLock()
     {
         var path = Path.Combine(Root, LockFileName);
-        return RunbookLock.Read(path, RunbookSource.DisplayPathOf(Root, path));
+        return RunbookLock.Read(path, RunbookSource.SubjectName(LockFileName));
     }
 
     public RunbookLock ComputeLock() => RunbookLock.FromSources(ListAllFiles());

@@ -11,7 +11,7 @@ namespace RunbookHost.Runbooks;
 /// </summary>
 public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
 {
-    /// <summary>The lock file as read (display path, SHA-256 of exactly the bytes parsed); null when there was none.</summary>
+    /// <summary>The lock file as read (its evidence subject name, SHA-256 of exactly the bytes parsed); null when there was none.</summary>
     public EvidenceSubject? File { get; init; }
 
     private const string Header = "# runbooks.lock: path name version sha256 — regenerate with `runbook-host list --write-lock` after bumping a version";
@@ -21,8 +21,8 @@ public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
                 Path.GetRelativePath(s.Root, s.Path).Replace('\\', '/'), s.Metadata.Name, s.Metadata.Version, s.SourceSha256))
             .OrderBy(e => e.Path, StringComparer.Ordinal).ToList());
 
-    /// <summary>Reads the lock file once; <paramref name="displayPath"/> is how evidence names it ("runbooks/runbooks.lock").</summary>
-    public static RunbookLock Read(string path, string displayPath)
+    /// <summary>Reads the lock file once; <paramref name="subjectName"/> is how evidence names it ("runbooks/runbooks.lock").</summary>
+    public static RunbookLock Read(string path, string subjectName)
     {
         if (!System.IO.File.Exists(path))
             return new RunbookLock([]);
@@ -37,7 +37,7 @@ public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
                 throw new RunbookDefinitionException($"{Path.GetFileName(path)}: malformed line (expected: path name version sha256)");
             entries.Add(new RunbookLockEntry(parts[0], parts[1], parts[2], parts[3]));
         }
-        return new RunbookLock(entries) { File = new EvidenceSubject(displayPath, Convert.ToHexStringLower(SHA256.HashData(bytes))) };
+        return new RunbookLock(entries) { File = new EvidenceSubject(subjectName, Convert.ToHexStringLower(SHA256.HashData(bytes))) };
     }
 
     public string Format()

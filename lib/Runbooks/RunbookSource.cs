@@ -37,7 +37,7 @@ public sealed class RunbookSource
     public IReadOnlyList<string> Files => Closure.Select(f => f.Path).ToList();
     /// <summary>SHA-256 over every file in <see cref="Closure"/> (path relative to the root, then bytes).</summary>
     public string ClosureSha256 { get; }
-    /// <summary>The lock file every closure file was checked against (display path, SHA-256 of the bytes checked); null until <see cref="PinnedBy"/>.</summary>
+    /// <summary>The lock file every closure file was checked against (subject name, SHA-256 of the bytes checked); null until <see cref="PinnedBy"/>.</summary>
     public EvidenceSubject? LockFile { get; }
     /// <summary>The in-toto subjects of a run: each closure file in order, then the lock file when pinned.</summary>
     public IReadOnlyList<EvidenceSubject> Subjects => [.. Closure.Select(f => f.Subject), .. LockFile is null ? Array.Empty<EvidenceSubject>() : [LockFile]];
@@ -46,6 +46,9 @@ public sealed class RunbookSource
 
     /// <summary>The closure file the compiler names <paramref name="fullPath"/>, or null when it is not part of the closure.</summary>
     public ClosureFile? Find(string fullPath) => byPath.GetValueOrDefault(fullPath);
+
+    /// <summary>How evidence names a file of the runbooks folder: "runbooks/&lt;path inside it&gt;", whatever the folder is called on this machine.</summary>
+    public static string SubjectName(string relativePath) => "runbooks/" + relativePath.Replace('\\', '/');
 
     public static string DisplayPathOf(string root, string path) =>
         System.IO.Path.Combine(System.IO.Path.GetFileName(root.TrimEnd('/')), System.IO.Path.GetRelativePath(root, path)).Replace('\\', '/');

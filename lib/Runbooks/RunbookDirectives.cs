@@ -8,10 +8,11 @@ namespace RunbookHost.Runbooks;
 /// Finds <c>#load</c> and <c>#r</c> without the compiler, and sees at least every one the compiler sees: a line is a
 /// directive when its first character after any whitespace (every Unicode space, tab, vertical tab, form feed, BOM,
 /// control and format character) is <c>#</c>, lines end wherever C# ends them (\r, \n, U+0085, U+2028, U+2029), and
-/// whitespace may follow the <c>#</c> (<c>#  load</c>, <c>#\tload</c>). Lines inside comments or strings count too:
-/// seeing more than the compiler only pins more files. Anything the compiler might read differently is refused: a
-/// directive name with non-ASCII characters or escapes, or a <c>#load</c> that is not exactly <c>#load "path"</c>
-/// (an optional <c>//</c> comment after it) with no backslash in the path. The host checks the compiler's own
+/// whitespace may follow the <c>#</c> (<c>#  load</c>, <c>#\tload</c>), and the name is read as the compiler reads an
+/// identifier (escapes decoded, format characters dropped). Lines inside comments or strings count too: seeing more
+/// than the compiler only pins more files. Anything the compiler might read differently is refused: <c>#r</c> in any
+/// spelling, a <c>#load</c> spelled with escapes or invisible characters, or one that is not exactly
+/// <c>#load "path"</c> (an optional <c>//</c> comment after it) with no backslash in the path. The host checks the compiler's own
 /// syntax tree against what this scan found before it compiles (host/Scripting/CompiledDirectives.cs).
 /// </summary>
 public static partial class RunbookDirectives
@@ -43,17 +44,13 @@ public static partial class RunbookDirectives
             if (hash >= line.Length || line[hash] != '#')
                 continue;
             var where = $"{displayPath}({index + 1},{hash + 1})";
-            var nameStart = SkipBlank(line, hash + 1);
-            var nameEnd = nameStart;
-            while (nameEnd < line.Length && (char.IsAsciiLetterOrDigit(line[nameEnd]) || line[nameEnd] == '_'))
-                nameEnd++;
-            if (nameEnd < line.Length && (line[nameEnd] == '\\' || !char.IsAscii(line[nameEnd])))
-                throw new RunbookCompileException($"{where}: preprocessor directives must be written in plain ASCII, without escapes");
-            var name = line[nameStart..nameEnd];
+            var (name, nameEnd, disguised) = DirectiveName(line, SkipBlank(line, hash + 1));
             if (name == "r")
                 throw new RunbookCompileException($"{where}: #r is not allowed: every dependency ships in lib/, built with the host");
             if (name != "load")
                 continue;
+            if (disguised)
+                throw new RunbookCompileException($"{where}: #load must be written in plain ASCII, without escapes or invisible characters");
             var path = LoadArgument().Match(line, nameEnd);
             if (!path.Success)
                 throw new RunbookCompileException($"{where}: #load must be written as #load \"relative/path.csx\" (no escapes or backslashes)");
@@ -61,6 +58,50 @@ public static partial class RunbookDirectives
         }
         return loads;
     }
+
+    /// <summary>
+    /// The directive name as the compiler reads an identifier: letters, digits, connectors and combining marks, with
+    /// \uXXXX / \UXXXXXXXX escapes decoded and format characters (such as U+200B) dropped. Disguised: it used either.
+    /// </summary>
+    private static (string Name, int End, bool Disguised) DirectiveName(string line, int index)
+    {
+        var name = new StringBuilder();
+        var disguised = false;
+        while (index < line.Length)
+        {
+            var c = line[index];
+            var escape = c == '\\' ? Escape(line, index) : null;
+            if (escape is { } decoded)
+            {
+                disguised = true;
+                index += decoded.Length;
+                c = decoded.Char;
+            }
+            else if (IsIdentifierPart(c))
+                index++;
+            else
+                break;
+            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+                disguised = true;
+            else
+                name.Append(c);
+        }
+        return (name.ToString(), index, disguised);
+    }
+
+    private static (char Char, int Length)? Escape(string line, int index)
+    {
+        var digits = index + 1 < line.Length ? line[index + 1] switch { 'u' => 4, 'U' => 8, _ => 0 } : 0;
+        if (digits == 0 || index + 2 + digits > line.Length
+            || !int.TryParse(line.AsSpan(index + 2, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code)
+            || code > 0xFFFF)
+            return null; // a code point above U+FFFF is no ASCII letter either
+        return ((char)code, 2 + digits);
+    }
+
+    private static bool IsIdentifierPart(char c) =>
+        char.IsLetterOrDigit(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.ConnectorPunctuation
+            or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.Format;
 
     private static int SkipBlank(string line, int index)
     {

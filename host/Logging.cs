@@ -10,6 +10,9 @@ namespace RunbookHost.Cli;
 internal static class Logging
 {
     private const string FilePrefix = "runbook-host-", FileSuffix = ".json";
+    // 0755: log shippers may read the logs; only the host's user may write there.
+    private const UnixFileMode FolderMode = AtomicFile.PrivateFolder | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     public static ILogger Create(HostSettings settings, bool quiet, bool verbose = false)
     {
@@ -18,7 +21,7 @@ internal static class Logging
             if (OperatingSystem.IsWindows())
                 Directory.CreateDirectory(settings.Paths.Logs);
             else
-                Directory.CreateDirectory(settings.Paths.Logs, AtomicFile.PrivateFolder | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                Directory.CreateDirectory(settings.Paths.Logs, FolderMode);
         }
         CheckFolder(settings.Paths.Logs);
         return new LoggerConfiguration()

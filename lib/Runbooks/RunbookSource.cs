@@ -33,8 +33,6 @@ public sealed class RunbookSource
     public string SourceSha256 => Closure[0].Sha256;
     /// <summary>The runbook, then every file it loads, transitively, in first-seen order.</summary>
     public IReadOnlyList<ClosureFile> Closure { get; }
-    /// <summary>Full paths of <see cref="Closure"/>, in the same order.</summary>
-    public IReadOnlyList<string> Files => Closure.Select(f => f.Path).ToList();
     /// <summary>SHA-256 over every file in <see cref="Closure"/> (path relative to the root, then bytes).</summary>
     public string ClosureSha256 { get; }
     /// <summary>The lock file every closure file was checked against (subject name, SHA-256 of the bytes checked); null until <see cref="PinnedBy"/>.</summary>

@@ -56,7 +56,7 @@ public static class Program
 
     private static int? Classify(Exception error) => error switch
     {
-        UsageException or CommandAppException => ExitCodes.UsageError,
+        UsageException or CommandAppException or RunbookHost.IO.UntrustedFileException => ExitCodes.UsageError,
         RunbookHost.Keys.Age.AgeException or RunbookHost.Keys.Sops.SopsException => ExitCodes.VerificationFailed,
         RunbookHost.Tenants.TenantBusyException or RunbookHost.Registry.TenantLockUnavailableException => ExitCodes.RunbookFailed,
         OperationCanceledException => ExitCodes.RunbookFailed,

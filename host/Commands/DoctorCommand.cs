@@ -143,7 +143,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
             var unlocked = catalog.ListAllFiles().Count(s => catalog.ReadLock().Problem(s) is not null);
             return ("runbooks", unlocked == 0, $"{runbooks.Count} runbooks in {catalog.Root}{(unlocked == 0 ? ", all locked" : $", {unlocked} file(s) not matching runbooks.lock")}");
         }
-        catch (Exception error) when (error is RunbookDefinitionException or RunbookCompileException)
+        catch (Exception error) when (error is RunbookDefinitionException or RunbookCompileException or RunbookHost.IO.UntrustedFileException)
         {
             return ("runbooks", false, error.Message);
         }

@@ -11,6 +11,6 @@ public class GlobalSettings : CommandSettings
     public string RunbooksFolder { get; init; } = "runbooks";
 
     [CommandOption("--config <FILE>")]
-    [Description("JSON configuration file (default ./runbook-host.json if present); RUNBOOKHOST_* variables override it")]
+    [Description("JSON configuration file (default /etc/runbook-host/runbook-host.json if present; never read from the working folder implicitly); RUNBOOKHOST_* variables override it")]
     public string? ConfigFile { get; init; }
 }

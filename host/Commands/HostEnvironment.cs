@@ -25,6 +25,8 @@ internal sealed class HostEnvironment
     public static HostEnvironment Create(GlobalSettings options, bool quiet = false, bool verbose = false)
     {
         var settings = HostConfiguration.Load(options.ConfigFile);
+        // Refused now (exit 2, before anything is touched), not when the first line is logged.
+        Logging.CheckFolder(settings.Paths.Logs);
         return new HostEnvironment(settings, options.RunbooksFolder, quiet, verbose);
     }
 

@@ -31,6 +31,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("A declared runbook parameter; repeatable")]
         public string[] Params { get; init; } = [];
 
+        [CommandOption("--param-file <FILE>")]
+        [Description("Parameters as KEY=VALUE lines, for secrets (never in argv): a file only you can read (0600), or --param-file=- for stdin")]
+        public string? ParamFile { get; init; }
+
         [CommandOption("--json")]
         [Description("Print the outcome as JSON on stdout")]
         public bool Json { get; init; }
@@ -59,13 +63,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (!tenants.Contains(tenant))
                 tenants.Add(tenant);
         }
+        var rawParams = ParamFileOption.Merge(settings.Params, settings.ParamFile, Console.OpenStandardInput);
         var several = settings.AllTenants || tenants.Count > 1;
         var quiet = settings.Json || settings.Quiet || (several && !settings.Verbose);
         var environment = HostEnvironment.Create(settings, quiet, settings.Verbose);
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var runner = new RunbookRunner(environment.Settings, environment.Catalog(), () => environment.Log, environment.Clock,
             EvidenceSinks.Create(environment.Settings), services);
-        var prepared = runner.Prepare(settings.Runbook, settings.Params, settings.DryRun);
+        var prepared = runner.Prepare(settings.Runbook, rawParams, settings.DryRun);
         if (prepared.Source.Metadata.IsFleet)
         {
             if (settings.AllTenants || tenants.Count > 0)

@@ -16,7 +16,7 @@ namespace RunbookHost.Cli.Execution;
 internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalog, Func<ILogger> logger, TimeProvider clock, IEvidenceSink evidence, ServicesFactory services)
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(2);
-    private readonly CompiledRunbookCache cache = new(settings.Paths.Cache);
+    private readonly CompiledRunbookCache cache = new(settings.Paths.Cache, settings.Paths.Secrets, logger);
     private readonly RunExecution execution = new(settings, clock, evidence);
 
     /// <summary>A runbook that passed every check that needs no side effect, ready to run for any tenant.</summary>
@@ -30,17 +30,10 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
     {
         try
         {
-            var source = catalog.Find(runbook);
-            var runbookLock = catalog.ReadLock();
-            foreach (var file in source.Files)
-            {
-                var problem = runbookLock.Problem(file == source.Path ? source : RunbookSource.Load(source.Root, file));
-                if (problem is not null)
-                    throw new UsageException(problem);
-            }
+            var source = catalog.FindPinned(runbook);
             var parameters = RunbookArguments.Resolve(source.Metadata, rawParams);
             var compiled = cache.GetOrCompile(source);
-            return new Prepared(source, parameters, compiled, dryRun, EvidenceSubjects.Of(source, catalog), RunbooksCheckout.HeadCommit(catalog.Root));
+            return new Prepared(source, parameters, compiled, dryRun, source.Subjects, RunbooksCheckout.HeadCommit(catalog.Root));
         }
         catch (Exception error) when (error is RunbookArgumentException or RunbookDefinitionException or RunbookCompileException)
         {

@@ -74,7 +74,7 @@ internal sealed record ScheduledJob(string Name, string Runbook, CronExpression 
 /// <summary>Reads Schedule__Jobs (or the defaults) and validates every job before anything starts: one bad job, one line, exit 2.</summary>
 internal static partial class ScheduleDefinition
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,62}\z")]
     private static partial Regex JobName();
 
     /// <summary>Used when Schedule__Jobs is empty: verify nightly, rotate due keys, purge archived keys (all UTC unless Schedule__TimeZone says otherwise).</summary>

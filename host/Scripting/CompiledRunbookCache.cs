@@ -4,31 +4,74 @@ using System.Security.Cryptography;
 using System.Text;
 using RunbookHost.IO;
 using RunbookHost.Runbooks;
+using Serilog;
 
 namespace RunbookHost.Cli.Scripting;
 
 /// <summary>
-/// Compiled runbooks on disk, keyed by the SHA-256 of the runbook and everything it loads plus the
-/// host, lib and compiler versions. A hit loads the assembly and never touches Roslyn.
+/// Compiled runbooks on disk, keyed by the SHA-256 of the runbook and everything it loads plus the host, lib and
+/// compiler versions, and authenticated by this host (<see cref="CompileCacheSeal"/>). A hit reads the entry once,
+/// verifies it and loads the assembly from those verified bytes, never from a path that could change after the check;
+/// it never touches Roslyn. An entry that does not verify is never executed: it is recompiled and replaced, and the
+/// log names it.
 /// </summary>
-internal sealed class CompiledRunbookCache(string folder)
+internal sealed class CompiledRunbookCache(string folder, string secretsFolder, Func<ILogger> log)
 {
+    public const string EntryExtension = ".rbc";
+    private const int MaxEntryBytes = 64 << 20;
+    /// <summary>Assemblies this process loaded, by cache key: an assembly is loaded once per process.</summary>
+    private static readonly Dictionary<string, Func<object[], Task<object>>> Loaded = new(StringComparer.Ordinal);
+
     public sealed record Entry(Func<object[], Task<object>> Factory, bool Compiled, string Key);
 
     public Entry GetOrCompile(RunbookSource source)
     {
         var key = Key(source);
-        var assemblyName = $"runbook-{source.Metadata.Name}-{key[..16]}";
-        var path = Path.Combine(folder, key + ".dll");
-        var compiled = false;
-        if (!File.Exists(path))
+        lock (Loaded)
         {
-            var bytes = CompileOnMiss(source, assemblyName);
-            Directory.CreateDirectory(folder);
-            AtomicFile.Write(path, bytes);
-            compiled = true;
+            if (Loaded.TryGetValue(key, out var loaded))
+                return new Entry(loaded, false, key);
         }
-        return new Entry(LoadFactory(path, assemblyName), compiled, key);
+        if (!Directory.Exists(folder))
+            AtomicFile.CreatePrivateFolder(folder);
+        StrictModes.Check(folder, "compile cache folder");
+        var seal = CompileCacheSeal.Load(secretsFolder);
+        var path = Path.GetFullPath(Path.Combine(folder, key + EntryExtension));
+        var assemblyName = $"runbook-{source.Metadata.Name}-{key[..16]}";
+        var assembly = ReadAuthentic(seal, key, path);
+        var compiled = assembly is null;
+        if (assembly is null)
+        {
+            assembly = CompileOnMiss(source, assemblyName);
+            AtomicFile.Write(path, seal.Seal(key, assembly), AtomicFile.PrivateFile);
+        }
+        lock (Loaded)
+        {
+            if (!Loaded.TryGetValue(key, out var factory))
+                Loaded[key] = factory = LoadFactory(assembly, path);
+            return new Entry(factory, compiled, key);
+        }
+    }
+
+    /// <summary>The verified assembly of the entry at <paramref name="path"/>; null (and a warning naming it) when there is none that verifies.</summary>
+    private byte[]? ReadAuthentic(CompileCacheSeal seal, string key, string path)
+    {
+        byte[]? entry;
+        try
+        {
+            entry = NativeFile.ReadIfExists(path, "compile cache entry", MaxEntryBytes);
+        }
+        catch (UntrustedFileException refused)
+        {
+            log().Warning("compile cache entry {Entry} refused ({Reason}); recompiling it", path, refused.Message);
+            return null;
+        }
+        if (entry is null)
+            return null;
+        var assembly = seal.Open(key, entry);
+        if (assembly is null)
+            log().Warning("compile cache entry {Entry} is not authentic (changed, copied from another entry or host, or not written by this host); it is not run, and is recompiled and replaced", path);
+        return assembly;
     }
 
     /// <summary>A separate method so the JIT resolves Roslyn types only when a compile is actually needed.</summary>
@@ -49,10 +92,9 @@ internal sealed class CompiledRunbookCache(string folder)
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(parts.ToString())));
     }
 
-    private static Func<object[], Task<object>> LoadFactory(string path, string assemblyName)
+    private static Func<object[], Task<object>> LoadFactory(byte[] verified, string path)
     {
-        var assembly = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == assemblyName)
-            ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
+        var assembly = AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(verified, writable: false));
         var submission = assembly.GetType("Submission#0")
             ?? throw new InvalidOperationException($"cached runbook {Path.GetFileName(path)} has no script submission; delete the cache folder");
         var factory = submission.GetMethod("<Factory>", BindingFlags.Static | BindingFlags.Public)

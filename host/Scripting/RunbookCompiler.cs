@@ -4,14 +4,17 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.Scripting;
+using Microsoft.CodeAnalysis.Text;
 using RunbookHost.Runbooks;
 
 namespace RunbookHost.Cli.Scripting;
 
 /// <summary>
-/// The only type that touches Roslyn: it is reached on a cache miss alone, so a warm run never loads the compiler.
-/// Emits deterministically (same sources, same assembly bytes) with an embedded PDB, so stack traces
-/// point at runbook lines.
+/// The only entry into Roslyn: it is reached on a cache miss alone, so a warm run never loads the compiler.
+/// Compiles exactly the closure <see cref="RunbookSource"/> read and hashed (never a second read from disk), after
+/// checking that every directive in Roslyn's own syntax trees names a file of that closure
+/// (<see cref="CompiledDirectives"/>). Emits deterministically (same sources, same assembly bytes) with an embedded
+/// PDB, so stack traces point at runbook lines.
 /// </summary>
 internal static class RunbookCompiler
 {
@@ -20,7 +23,7 @@ internal static class RunbookCompiler
         var options = ScriptOptions.Default
             .WithFilePath(source.Path)
             .WithFileEncoding(System.Text.Encoding.UTF8)
-            .WithSourceResolver(new ConfinedSourceResolver(source.Root))
+            .WithSourceResolver(new ClosureSourceResolver(source))
             .WithMetadataResolver(new RefusingMetadataResolver())
             .WithReferences(ReferencedAssemblies())
             .WithImports("System", "System.Linq", "System.Threading.Tasks", "System.Collections.Generic",
@@ -28,12 +31,12 @@ internal static class RunbookCompiler
             .WithOptimizationLevel(OptimizationLevel.Release)
             .WithEmitDebugInformation(true)
             .WithAllowUnsafe(false);
-        var code = File.ReadAllText(source.Path);
         var globals = source.Metadata.IsFleet ? typeof(FleetRunbook) : typeof(TenantRunbook);
-        var script = CSharpScript.Create<object>(code, options, globals);
+        var script = CSharpScript.Create<object>(source.Closure[0].Text, options, globals);
         var compilation = script.GetCompilation()
             .WithAssemblyName(assemblyName)
             .WithOptions(script.GetCompilation().Options.WithDeterministic(true));
+        CompiledDirectives.Check(source, compilation.SyntaxTrees);
         ThrowOnErrors(source, compilation.GetDiagnostics());
         using var pe = new MemoryStream();
         var result = compilation.Emit(pe, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
@@ -76,19 +79,30 @@ internal static class RunbookCompiler
         return $"{path}({position.Line + 1},{position.Character + 1}): {diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 
-    /// <summary>Resolves <c>#load</c> inside the runbooks folder only.</summary>
-    private sealed class ConfinedSourceResolver(string root) : SourceReferenceResolver
+    /// <summary>
+    /// Serves <c>#load</c> from the closure in memory: the text that was hashed and checked against the lock. A target
+    /// outside the closure resolves to nothing (and <see cref="CompiledDirectives"/> has refused it already).
+    /// </summary>
+    private sealed class ClosureSourceResolver(RunbookSource closure) : SourceReferenceResolver
     {
+        private readonly RunbookSource closure = closure;
+
         public override string? NormalizePath(string path, string? baseFilePath) => path;
 
         public override string? ResolveReference(string path, string? baseFilePath) =>
-            baseFilePath is null ? null : RunbookSource.ResolveLoad(root, baseFilePath, path);
+            baseFilePath is not null && RunbookSource.LexicalTarget(baseFilePath, path) is { } target && closure.Find(target) is not null ? target : null;
 
-        public override Stream OpenRead(string resolvedPath) => File.OpenRead(resolvedPath);
+        public override Stream OpenRead(string resolvedPath) => new MemoryStream(File(resolvedPath).Bytes.ToArray(), writable: false);
 
-        public override bool Equals(object? other) => other is ConfinedSourceResolver r && r.GetHashCode() == GetHashCode();
+        public override SourceText ReadText(string resolvedPath) =>
+            SourceText.From(File(resolvedPath).Text, System.Text.Encoding.UTF8, SourceHashAlgorithm.Sha256);
 
-        public override int GetHashCode() => root.GetHashCode(StringComparison.Ordinal);
+        private ClosureFile File(string resolvedPath) =>
+            closure.Find(resolvedPath) ?? throw new InvalidOperationException($"{resolvedPath} is not part of the runbook's closure");
+
+        public override bool Equals(object? other) => other is ClosureSourceResolver r && ReferenceEquals(r.closure, closure);
+
+        public override int GetHashCode() => closure.GetHashCode();
     }
 
     /// <summary>Refuses <c>#r</c> (the source scan already rejects it; this is the second lock on the door).</summary>

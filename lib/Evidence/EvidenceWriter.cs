@@ -119,22 +119,10 @@ public sealed class EvidenceWriter
         return head;
     }
 
-    private FileStream AcquireLock(string folder)
-    {
-        var path = Path.Combine(folder, ".lock");
-        var started = _time.GetTimestamp();
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (_time.GetElapsedTime(started) < _lockTimeout)
-            {
-                Thread.Sleep(LockRetry);
-            }
-        }
-    }
+    private ExclusiveLockFile AcquireLock(string folder) =>
+        // O_NOFOLLOW: a symbolic link planted at .lock is refused, never followed.
+        ExclusiveLockFile.Acquire(Path.Combine(folder, ".lock"), "evidence lock file", _lockTimeout, LockRetry, _time)
+            ?? throw new IOException($"timed out waiting for the evidence lock in {folder}");
 
     private sealed record Head(string Name, DateTimeOffset StartedAt, string Sha256);
 }

@@ -5,7 +5,9 @@ namespace RunbookHost.IO;
 /// <summary>.NET refuses to open a directory as a file handle, so fsync of a folder goes through libc.</summary>
 internal static partial class NativeSync
 {
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+    // O_RDONLY alone opens a folder on Linux; O_DIRECTORY would only add a check, and its value differs between
+    // architectures (0x10000 is O_DIRECT on arm64, which a folder may refuse with EINVAL: the fsync would be skipped silently).
+    private const int ReadOnly = 0x0;
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
@@ -18,7 +20,7 @@ internal static partial class NativeSync
 
     public static void SyncDirectory(string path)
     {
-        var fd = Open(path, ReadOnlyDirectory);
+        var fd = Open(path, ReadOnly);
         if (fd < 0)
             return; // best effort: the file itself was already fsynced
         try { _ = FSync(fd); }

@@ -37,6 +37,26 @@ public static class RunbookArguments
         return resolved;
     }
 
+    /// <summary>
+    /// <c>--param-file</c> content as <c>key=value</c> entries for <see cref="Resolve"/>: one per line, blank lines and
+    /// lines starting with <c>#</c> skipped, line ends \n or \r\n. Errors name the line, never its content (it may be a secret).
+    /// </summary>
+    public static IReadOnlyList<string> ParseParamFile(byte[] content, string source)
+    {
+        var entries = new List<string>();
+        var lines = System.Text.Encoding.UTF8.GetString(content).Split('\n');
+        for (var index = 0; index < lines.Length; index++)
+        {
+            var line = lines[index].EndsWith('\r') ? lines[index][..^1] : lines[index];
+            if (line.Length == 0 || line.StartsWith('#'))
+                continue;
+            if (line.IndexOf('=') <= 0)
+                throw new RunbookArgumentException($"{source} line {index + 1}: expected key=value");
+            entries.Add(line);
+        }
+        return entries;
+    }
+
     /// <summary>The parameters as they may appear in logs and evidence: secret ones masked.</summary>
     public static IReadOnlyDictionary<string, string> ForEvidence(RunbookMetadata runbook, IReadOnlyDictionary<string, string> resolved) =>
         resolved.ToDictionary(

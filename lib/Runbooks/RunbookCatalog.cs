@@ -1,6 +1,12 @@
+using RunbookHost.IO;
+
 namespace RunbookHost.Runbooks;
 
-/// <summary>The runbooks folder: every runnable runbook (top-level <c>*.csx</c>) and the lock file that pins their sources.</summary>
+/// <summary>
+/// The runbooks folder: every runnable runbook (top-level <c>*.csx</c>) and the lock file that pins their sources.
+/// Opening it checks the folder, every folder above it and every file in it (<see cref="StrictModes"/>): what runs
+/// must not be changeable by anyone but the user running the host or root.
+/// </summary>
 public sealed class RunbookCatalog
 {
     public const string LockFileName = "runbooks.lock";
@@ -10,6 +16,7 @@ public sealed class RunbookCatalog
         Root = Path.GetFullPath(root);
         if (!Directory.Exists(Root))
             throw new RunbookDefinitionException($"runbooks folder not found: {root}");
+        StrictModes.CheckTree(Root, "runbooks folder", "file in the runbooks folder");
     }
 
     public string Root { get; }
@@ -36,7 +43,14 @@ public sealed class RunbookCatalog
             ?? throw new RunbookArgumentException($"no runbook named '{name}' in {Path.GetFileName(Root)}/ (see `runbook-host list`)");
     }
 
-    public RunbookLock ReadLock() => RunbookLock.Read(Path.Combine(Root, LockFileName));
+    /// <summary>The runbook named <paramref name="name"/>, with every file of its closure checked against the lock file (read once).</summary>
+    public RunbookSource FindPinned(string name) => Find(name).PinnedBy(ReadLock());
+
+    public RunbookLock ReadLock()
+    {
+        var path = Path.Combine(Root, LockFileName);
+        return RunbookLock.Read(path, RunbookSource.SubjectName(LockFileName));
+    }
 
     public RunbookLock ComputeLock() => RunbookLock.FromSources(ListAllFiles());
 }

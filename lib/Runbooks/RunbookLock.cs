@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text;
+using RunbookHost.Evidence;
 
 namespace RunbookHost.Runbooks;
 
@@ -9,6 +11,9 @@ namespace RunbookHost.Runbooks;
 /// </summary>
 public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
 {
+    /// <summary>The lock file as read (its evidence subject name, SHA-256 of exactly the bytes parsed); null when there was none.</summary>
+    public EvidenceSubject? File { get; init; }
+
     private const string Header = "# runbooks.lock: path name version sha256 — regenerate with `runbook-host list --write-lock` after bumping a version";
 
     public static RunbookLock FromSources(IEnumerable<RunbookSource> sources) =>
@@ -16,12 +21,14 @@ public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
                 Path.GetRelativePath(s.Root, s.Path).Replace('\\', '/'), s.Metadata.Name, s.Metadata.Version, s.SourceSha256))
             .OrderBy(e => e.Path, StringComparer.Ordinal).ToList());
 
-    public static RunbookLock Read(string path)
+    /// <summary>Reads the lock file once; <paramref name="subjectName"/> is how evidence names it ("runbooks/runbooks.lock").</summary>
+    public static RunbookLock Read(string path, string subjectName)
     {
-        if (!File.Exists(path))
+        if (!System.IO.File.Exists(path))
             return new RunbookLock([]);
+        var bytes = System.IO.File.ReadAllBytes(path);
         var entries = new List<RunbookLockEntry>();
-        foreach (var line in File.ReadAllLines(path))
+        foreach (var line in Encoding.UTF8.GetString(bytes).Split('\n').Select(l => l.TrimEnd('\r')))
         {
             if (line.Length == 0 || line.StartsWith('#'))
                 continue;
@@ -30,7 +37,7 @@ public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
                 throw new RunbookDefinitionException($"{Path.GetFileName(path)}: malformed line (expected: path name version sha256)");
             entries.Add(new RunbookLockEntry(parts[0], parts[1], parts[2], parts[3]));
         }
-        return new RunbookLock(entries);
+        return new RunbookLock(entries) { File = new EvidenceSubject(subjectName, Convert.ToHexStringLower(SHA256.HashData(bytes))) };
     }
 
     public string Format()
@@ -42,16 +49,18 @@ public sealed record RunbookLock(IReadOnlyList<RunbookLockEntry> Entries)
     }
 
     /// <summary>Why <paramref name="source"/> may not run under this lock, or null when it is pinned as it is.</summary>
-    public string? Problem(RunbookSource source)
+    public string? Problem(RunbookSource source) => Problem(source.Closure[0]);
+
+    /// <summary>Why <paramref name="file"/> (as read, once) may not run under this lock, or null when it is pinned as it is.</summary>
+    public string? Problem(ClosureFile file)
     {
-        var relative = Path.GetRelativePath(source.Root, source.Path).Replace('\\', '/');
-        var entry = Entries.FirstOrDefault(e => e.Path == relative);
+        var entry = Entries.FirstOrDefault(e => e.Path == file.RelativePath);
         if (entry is null)
-            return $"{source.DisplayPath} is not in {RunbookCatalog.LockFileName}";
-        if (entry.Sha256 != source.SourceSha256 && entry.Version == source.Metadata.Version)
-            return $"{source.DisplayPath} changed but its @version {entry.Version} was not bumped";
-        if (entry.Sha256 != source.SourceSha256 || entry.Version != source.Metadata.Version)
-            return $"{source.DisplayPath} does not match {RunbookCatalog.LockFileName} (version {source.Metadata.Version}, lock says {entry.Version}): regenerate the lock";
+            return $"{file.DisplayPath} is not in {RunbookCatalog.LockFileName}";
+        if (entry.Sha256 != file.Sha256 && entry.Version == file.Metadata.Version)
+            return $"{file.DisplayPath} changed but its @version {entry.Version} was not bumped";
+        if (entry.Sha256 != file.Sha256 || entry.Version != file.Metadata.Version)
+            return $"{file.DisplayPath} does not match {RunbookCatalog.LockFileName} (version {file.Metadata.Version}, lock says {entry.Version}): regenerate the lock";
         return null;
     }
 }

@@ -70,13 +70,13 @@ public sealed partial record RunbookMetadata(
         return new RunbookMetadata(name, version, summary, shared, parameters, scope);
     }
 
-    [GeneratedRegex(@"^//\s*@(?<key>[a-z]+)\s+(?<value>.+)$")]
+    [GeneratedRegex(@"^//\s*@(?<key>[a-z]+)\s+(?<value>.+)\z")]
     private static partial Regex Directive();
 
-    [GeneratedRegex(@"^[a-z][a-z0-9-]{0,63}$")]
+    [GeneratedRegex(@"^[a-z][a-z0-9-]{0,63}\z")]
     internal static partial Regex NamePattern();
 
-    [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
+    [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\z")]
     private static partial Regex SemVer();
 }
 

@@ -54,6 +54,6 @@ public sealed partial record RunbookParameter(
         return null;
     }
 
-    [GeneratedRegex(@"^[\x21-\x7E]*$")]
+    [GeneratedRegex(@"^[\x21-\x7E]*\z")]
     private static partial Regex SafeValue();
 }

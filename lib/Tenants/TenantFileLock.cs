@@ -5,41 +5,28 @@ namespace RunbookHost.Tenants;
 /// <summary>
 /// Serializes runs for one tenant on one machine: an exclusive lock (flock) on
 /// <c>&lt;secrets&gt;/locks/&lt;tenant&gt;.lock</c>, released when disposed or when the process dies.
-/// Across machines the registry's PostgreSQL advisory lock does the same job.
+/// Across machines the registry's PostgreSQL advisory lock does the same job. A symbolic link planted at
+/// the lock's path is refused (<see cref="UntrustedFileException"/>).
 /// </summary>
 public sealed class TenantFileLock : IDisposable
 {
-    private readonly FileStream stream;
+    private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(100);
+    private readonly ExclusiveLockFile file;
 
-    private TenantFileLock(FileStream stream) => this.stream = stream;
+    private TenantFileLock(ExclusiveLockFile file) => this.file = file;
 
-    public static TenantFileLock Acquire(string secretsRoot, TenantId tenant, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static TenantFileLock Acquire(string secretsRoot, TenantId tenant, TimeSpan timeout, CancellationToken cancellationToken = default, TimeProvider? clock = null)
     {
         var folder = Path.Combine(secretsRoot, "locks");
         AtomicFile.CreatePrivateFolder(secretsRoot);
         AtomicFile.CreatePrivateFolder(folder);
         var path = Path.Combine(folder, tenant.Value + ".lock");
-        var waitStarted = TimeProvider.System.GetTimestamp(); // monotonic: a wall-clock jump cannot shorten or stretch the wait
-        while (true)
-        {
-            try
-            {
-                // FileShare.None takes an exclusive flock on Unix; the kernel drops it if the process dies.
-                return new TenantFileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-            }
-            catch (IOException) when (TimeProvider.System.GetElapsedTime(waitStarted) < timeout)
-            {
-                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-            catch (IOException)
-            {
-                throw new TenantBusyException($"another run holds tenant {tenant}; try again when it finishes");
-            }
-        }
+        var file = ExclusiveLockFile.Acquire(path, "tenant lock file", timeout, Retry, clock ?? TimeProvider.System, cancellationToken)
+            ?? throw new TenantBusyException($"another run holds tenant {tenant}; try again when it finishes");
+        return new TenantFileLock(file);
     }
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => file.Dispose();
 }
 
 public sealed class TenantBusyException(string message) : Exception(message);

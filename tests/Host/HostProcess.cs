@@ -20,7 +20,10 @@ public sealed class HostProcess : IDisposable
     public string RunbooksDir => Path.Combine(WorkDir, "runbooks");
     public string EvidenceDir => Path.Combine(WorkDir, "evidence");
     public string SecretsDir => Path.Combine(WorkDir, ".secrets");
+    /// <summary>Variables for the host process; a null value removes one the test process has.</summary>
     public Dictionary<string, string?> Environment { get; } = new();
+    public string CacheDir => Path.Combine(WorkDir, ".cache", "runbooks");
+    public string LogsDir => Path.Combine(WorkDir, ".cache", "logs");
 
     /// <summary>The host's own build output (same configuration as the tests), with its own deps.json and runtimeconfig.</summary>
     public static string HostDll { get; } = FindHostDll();
@@ -42,14 +45,17 @@ public sealed class HostProcess : IDisposable
     /// <summary>Regenerates runbooks.lock, as a reviewer would after accepting the sources.</summary>
     public async Task Lock() => Assert.Equal(0, (await Run("list", "--write-lock")).ExitCode);
 
-    public async Task<BufferedCommandResult> Run(params string[] args)
+    public Task<BufferedCommandResult> Run(params string[] args) => RunWithInput(null, args);
+
+    /// <summary>As <see cref="Run"/>, with <paramref name="standardInput"/> piped to the host (null: no input).</summary>
+    public async Task<BufferedCommandResult> RunWithInput(string? standardInput, params string[] args)
     {
         var environment = new Dictionary<string, string?>
         {
             ["RUNBOOKHOST_Paths__Secrets"] = SecretsDir,
             ["RUNBOOKHOST_Paths__Evidence"] = EvidenceDir,
-            ["RUNBOOKHOST_Paths__Cache"] = Path.Combine(WorkDir, ".cache", "runbooks"),
-            ["RUNBOOKHOST_Paths__Logs"] = Path.Combine(WorkDir, ".cache", "logs"),
+            ["RUNBOOKHOST_Paths__Cache"] = CacheDir,
+            ["RUNBOOKHOST_Paths__Logs"] = LogsDir,
             ["RUNBOOKHOST_Postgres__AdminConnectionString"] = "",
             ["RUNBOOKHOST_Redis__Configuration"] = "",
         };
@@ -59,6 +65,7 @@ public sealed class HostProcess : IDisposable
             .WithArguments(new[] { HostDll }.Concat(args))
             .WithWorkingDirectory(WorkDir)
             .WithEnvironmentVariables(environment)
+            .WithStandardInputPipe(standardInput is null ? PipeSource.Null : PipeSource.FromString(standardInput))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8);
     }

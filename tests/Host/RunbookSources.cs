@@ -48,4 +48,22 @@ internal static class RunbookSources
         // @summary  Shared steps
         int Twice(int value) => value * undefinedName;
         """;
+
+    /// <summary>Stands for attacker code: the moment it runs, it leaves a file in MARKER_DIR.</summary>
+    public const string WritesMarker = """
+        // @runbook  marker
+        // @version  1.0.0
+        // @summary  Leaves a marker file the moment it runs
+        System.IO.File.WriteAllText(System.IO.Path.Combine(Environment.GetEnvironmentVariable("MARKER_DIR")!, "pwned"), Tenant.Value);
+        return "marker ran";
+        """;
+
+    /// <summary>Proves a secret parameter arrived without returning it: the SHA-256 of its value.</summary>
+    public const string SecretDigest = """
+        // @runbook  digest
+        // @version  1.0.0
+        // @summary  Returns the SHA-256 of its secret parameter
+        // @param    token  required  secret  The secret
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Param("token"))));
+        """;
 }

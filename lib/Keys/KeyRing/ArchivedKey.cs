@@ -22,6 +22,6 @@ public sealed partial record ArchivedKey(string Path, DateOnly ArchivedOn, int S
         return sequence >= 1;
     }
 
-    [GeneratedRegex(@"^key-([0-9]{8})(?:-([1-9][0-9]{0,3}))?-archived\.age$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^key-([0-9]{8})(?:-([1-9][0-9]{0,3}))?-archived\.age\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }

@@ -11,9 +11,9 @@ namespace RunbookHost.Keys.KeyRing;
 /// </summary>
 internal sealed class KeyRingLock : IDisposable
 {
-    private readonly FileStream stream;
+    private readonly ExclusiveLockFile file;
 
-    private KeyRingLock(FileStream stream) => this.stream = stream;
+    private KeyRingLock(ExclusiveLockFile file) => this.file = file;
 
     public static KeyRingLock Acquire(TenantKeyFiles files, TimeSpan timeout)
     {
@@ -21,23 +21,10 @@ internal sealed class KeyRingLock : IDisposable
         AtomicFile.CreatePrivateFolder(files.SecretsRoot);
         AtomicFile.CreatePrivateFolder(folder);
         var path = Path.Combine(folder, files.Tenant.Value + ".keys.lock");
-        var waitStarted = TimeProvider.System.GetTimestamp(); // monotonic: a wall-clock jump cannot shorten or stretch the wait
-        while (true)
-        {
-            try
-            {
-                return new KeyRingLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-            }
-            catch (IOException) when (TimeProvider.System.GetElapsedTime(waitStarted) < timeout)
-            {
-                Thread.Sleep(50);
-            }
-            catch (IOException)
-            {
-                throw new KeyRingException($"another process is changing the keys of tenant {files.Tenant}; try again when it finishes");
-            }
-        }
+        var file = ExclusiveLockFile.Acquire(path, "key ring lock file", timeout, TimeSpan.FromMilliseconds(50), TimeProvider.System)
+            ?? throw new KeyRingException($"another process is changing the keys of tenant {files.Tenant}; try again when it finishes");
+        return new KeyRingLock(file);
     }
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => file.Dispose();
 }

@@ -18,7 +18,7 @@ internal static partial class SopsCipher
     public const int IvSize = 32;
     private const int TagSize = 16;
 
-    [GeneratedRegex(@"^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:([a-z]+)\]$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:([a-z]+)\]\z", RegexOptions.CultureInvariant)]
     private static partial Regex EncPattern();
 
     public static bool LooksEncrypted(string value) => value.StartsWith("ENC[", StringComparison.Ordinal);

@@ -6,14 +6,14 @@ namespace RunbookHost.Keys.Sops;
 /// <summary>Resolution of plain YAML scalars the way go-yaml v3 decodes them into sops' tree.</summary>
 internal static partial class SopsYamlScalars
 {
-    [GeneratedRegex(@"^[-+]?(0|[1-9][0-9_]*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[-+]?(0|[1-9][0-9_]*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex DecimalInt();
 
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex FloatPattern();
 
     // go-yaml v3 timestamp layouts: 2006-1-2T15:4:5.999999999Z07:00 (T or t), 2006-1-2 15:4:5.999999999, 2006-1-2.
-    [GeneratedRegex(@"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?\z", RegexOptions.CultureInvariant)]
     private static partial Regex TimestampPattern();
 
     public static SScalar ResolvePlain(string s)

@@ -96,7 +96,7 @@ public sealed partial class PgHbaPolicy
 
     private static string Printable(string value) => Regex.Replace(value, @"[^\x20-\x7e]", "?");
 
-    [GeneratedRegex(@"^[0-9a-f.:]+/[0-9]{1,3}$")]
+    [GeneratedRegex(@"^[0-9a-f.:]+/[0-9]{1,3}\z")]
     private static partial Regex CidrChars();
 }
 
@@ -244,6 +244,6 @@ public static partial class PgHbaText
         return hash < 0 ? line : line[..hash];
     }
 
-    [GeneratedRegex(@"^host tenant_(?<id>[a-z][a-z0-9]{2,31}) tenant_(?<user>[a-z][a-z0-9]{2,31})_user (?<cidr>[0-9a-f.:]+/[0-9]{1,3}) (?<method>[a-z0-9-]+)$")]
+    [GeneratedRegex(@"^host tenant_(?<id>[a-z][a-z0-9]{2,31}) tenant_(?<user>[a-z][a-z0-9]{2,31})_user (?<cidr>[0-9a-f.:]+/[0-9]{1,3}) (?<method>[a-z0-9-]+)\z")]
     private static partial Regex ManagedLine();
 }

@@ -8,10 +8,28 @@ using RunbookHost.Tests.Support;
 
 namespace RunbookHost.Tests.Keys.KeyRing;
 
-/// <summary>One compiled-runbook cache for the whole class, so each runbook is compiled once.</summary>
+/// <summary>
+/// One compiled-runbook cache for the whole class, so each runbook is compiled once. Entries are authenticated with
+/// the host's compile-cache key, so every host of the class gets the same key in its secrets folder.
+/// </summary>
 public sealed class SharedRunbookCache : IDisposable
 {
+    private readonly byte[] key = RandomNumberGenerator.GetBytes(32);
+
     public string Folder { get; } = Directory.CreateTempSubdirectory("rbh-keyring-cache-").FullName;
+
+    public void ShareKeyWith(HostProcess host)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        Directory.CreateDirectory(host.SecretsDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = Path.Combine(host.SecretsDir, RunbookHost.Cli.Scripting.CompileCacheSeal.KeyFileName);
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(key);
+    }
 
     public void Dispose()
     {
@@ -35,6 +53,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
         foreach (var name in new[] { "rotate-keys.csx", "purge-archived-keys.csx" })
             host.WriteRunbook(name, File.ReadAllText(Path.Combine(repoRunbooks, name)));
         host.Environment["RUNBOOKHOST_Paths__Cache"] = cache.Folder;
+        cache.ShareKeyWith(host);
         await host.Lock();
         return host;
     }

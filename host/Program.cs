@@ -35,6 +35,8 @@ public static class Program
             {
                 evidence.SetDescription("Evidence files");
                 evidence.AddCommand<EvidenceVerifyCommand>("verify");
+                evidence.AddCommand<EvidenceHeadsCommand>("heads");
+                evidence.AddCommand<EvidenceRotateKeyCommand>("rotate-key");
             });
         });
         try
@@ -55,6 +57,7 @@ public static class Program
     private static int? Classify(Exception error) => error switch
     {
         UsageException or CommandAppException => ExitCodes.UsageError,
+        RunbookHost.Evidence.EvidencePreflightException => ExitCodes.UsageError, // before the run acted: nothing was touched
         RunbookHost.Keys.Age.AgeException or RunbookHost.Keys.Sops.SopsException => ExitCodes.VerificationFailed,
         RunbookHost.Tenants.TenantBusyException or RunbookHost.Registry.TenantLockUnavailableException => ExitCodes.RunbookFailed,
         OperationCanceledException => ExitCodes.RunbookFailed,

@@ -17,6 +17,7 @@ public sealed class HostSettings
     public RunSettings Run { get; set; } = new();
     public ScheduleSettings Schedule { get; set; } = new();
     public VerifySettings Verify { get; set; } = new();
+    public Evidence.EvidenceSettings Evidence { get; set; } = new();
 }
 
 /// <summary>What verification must prove beyond what the registry records for each tenant.</summary>

@@ -311,7 +311,22 @@ public static class RegistryMigrations
                 PRIMARY KEY (tenant_id, component)
             );
             """),
-        // Migration numbers 5-9 are reserved for work in progress on other branches (signing keys, PKI, networks,
+        // The evidence signing keys: what `evidence verify` trusts when it reads the registry, and when each key was
+        // retired (files a key signed after its retirement fail). Several keys may be current (hosts that do not share
+        // a secrets folder); a retired key names its successor.
+        new(5, "evidence signing keys", """
+            CREATE TABLE signing_keys (
+                key_id           text PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{64}$'),
+                public_key_pem   text NOT NULL CHECK (public_key_pem LIKE '-----BEGIN PUBLIC KEY-----%'),
+                created_at       timestamptz NOT NULL,
+                retired_at       timestamptz,
+                successor_key_id text REFERENCES signing_keys (key_id) DEFERRABLE INITIALLY DEFERRED,
+                rotation_reason  text,
+                CHECK ((retired_at IS NULL) = (successor_key_id IS NULL)),
+                CHECK (successor_key_id <> key_id)
+            );
+            """),
+        // Migration numbers 6-9 are reserved for work in progress on other branches (signing keys, PKI, networks,
         // key files, PostgreSQL checks); take the next free number when adding one.
     ];
 }

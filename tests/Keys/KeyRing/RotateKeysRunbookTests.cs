@@ -86,7 +86,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
             Assert.Contains(step, evidence);
         Assert.Contains("skipped: disabled: the registry lives on PostgreSQL", evidence);
         Assert.DoesNotContain(before.PostgresPassword, evidence);
-        var verify = await host.Run("evidence", "verify", host.EvidenceDir);
+        var verify = await host.VerifyEvidenceOffline();
         Assert.True(verify.ExitCode == 0, verify.StandardOutput + verify.StandardError);
     }
 

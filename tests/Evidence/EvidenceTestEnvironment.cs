@@ -62,8 +62,8 @@ public sealed class EvidenceTestEnvironment : IDisposable
     }
 
     /// <summary>Verifies with this environment's public key pinned (or <paramref name="keyPath"/>'s).</summary>
-    public EvidenceReport Verify(string path, string? keyPath = null) =>
-        EvidenceVerifier.Verify(path, EvidenceVerifyOptions.WithKeyFile(keyPath ?? PublicKeyPath));
+    public EvidenceReport Verify(string path, string? keyPath = null, string? published = null) =>
+        EvidenceVerifier.Verify(path, EvidenceVerifyOptions.WithKeyFile(keyPath ?? PublicKeyPath) with { PublishedHeads = published });
 
     /// <summary>The per-file verdicts of <see cref="Verify"/>.</summary>
     public IReadOnlyList<EvidenceFileResult> Files(string path, string? keyPath = null) => Verify(path, keyPath).Files;

@@ -51,7 +51,7 @@ internal sealed class SignedEvidence(HostSettings settings, TenantRegistry? regi
         {
             await RegisterAsync(signer, cancellationToken);
         }
-        catch (Exception error) when (error is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (InvalidOperationException error)
         {
             throw new EvidencePreflightException($"evidence cannot be written, so nothing was done: {error.Message.ReplaceLineEndings(" ")}", error);
         }
@@ -93,8 +93,17 @@ internal sealed class SignedEvidence(HostSettings settings, TenantRegistry? regi
         {
             if (registeredKeyId == signer.KeyId)
                 return;
-            await registry.EnsureSchemaAsync(cancellationToken);
-            var row = await registry.RegisterSigningKeyAsync(signer.KeyId, signer.PublicKeyPem + "\n", clock.GetUtcNow(), cancellationToken);
+            SigningKeyRecord row;
+            try
+            {
+                await registry.EnsureSchemaAsync(cancellationToken);
+                row = await registry.RegisterSigningKeyAsync(signer.KeyId, signer.PublicKeyPem + "\n", clock.GetUtcNow(), cancellationToken);
+            }
+            catch (Exception error) when (error is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // The registry is unreachable: the run is recorded as incomplete for it (RunExecution); registration is retried next time.
+                return;
+            }
             if (row.RetiredAt is { } retired)
                 throw new InvalidOperationException(
                     $"the evidence signing key {signer.KeyId} was retired at {retired:O} (registry signing_keys); " +

@@ -34,8 +34,19 @@ internal sealed class EvidenceRotateKeyCommand : AsyncCommand<EvidenceRotateKeyC
             throw new UsageException(error.Message);
         }
         if (registry is not null)
-            await registry.RecordSigningKeyRotationAsync(rotated.PreviousKeyId, rotated.PreviousPublicKeyPem, rotated.NextKeyId,
-                rotated.NextPublicKeyPem, rotated.RotatedAt, settings.Reason, cancellationToken);
+        {
+            try
+            {
+                await registry.RecordSigningKeyRotationAsync(rotated.PreviousKeyId, rotated.PreviousPublicKeyPem, rotated.NextKeyId,
+                    rotated.NextPublicKeyPem, rotated.RotatedAt, settings.Reason, cancellationToken);
+            }
+            catch (Exception error) when (error is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"runbook-host: the new key {rotated.NextKeyId} signs from now on, but the rotation is not recorded in the registry " +
+                                        $"({error.Message.ReplaceLineEndings(" ")}); run `evidence rotate-key` again to record it");
+                return ExitCodes.RunbookFailed;
+            }
+        }
         EvidenceKeyRotation.Complete(paths.Secrets);
         Console.Out.WriteLine($"evidence signing key rotated at {rotated.RotatedAt:O}: {rotated.PreviousKeyId} -> {rotated.NextKeyId}");
         Console.Out.WriteLine($"the old key endorses the new one in {rotated.StatementPath}; the old private key is destroyed");

@@ -102,12 +102,17 @@ internal sealed class EvidenceVerifyCommand : AsyncCommand<EvidenceVerifyCommand
 
     private static async Task<(IReadOnlyList<SigningKeyRecord>, IReadOnlyList<RunRow>)> ReadRegistry(TenantRegistry registry, CancellationToken ct)
     {
+        // Read only: an auditor's role may not be allowed to migrate, and verification must not change what it verifies.
         try
         {
-            await registry.EnsureSchemaAsync(ct);
             var keys = await registry.ListSigningKeysAsync(ct);
             var runs = (await registry.ListRunsAsync(EvidenceScopes.Tenant, null, ct)).Concat(await registry.ListRunsAsync(EvidenceScopes.Fleet, null, ct)).ToList();
             return (keys, runs);
+        }
+        catch (Npgsql.PostgresException error) when (error.SqlState is Npgsql.PostgresErrorCodes.UndefinedTable or Npgsql.PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new UsageException($"the registry database {registry.Database} has no signing keys or runs yet (it is missing or not migrated); " +
+                                     "pass --no-registry to verify offline");
         }
         catch (Exception error) when (error is Npgsql.NpgsqlException or TimeoutException)
         {

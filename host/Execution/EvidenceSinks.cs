@@ -26,6 +26,7 @@ internal sealed class SignedEvidence(HostSettings settings, TenantRegistry? regi
     private readonly SemaphoreSlim registering = new(1, 1);
     private readonly ConcurrentDictionary<string, EvidencePreflight> promised = new(StringComparer.Ordinal);
     private string? registeredKeyId;
+    private bool registryUnreachable;
 
     /// <summary>
     /// Proves the evidence of a run on <paramref name="scope"/> (a tenant id or `_fleet`) can be written; returns the SHA-256
@@ -86,7 +87,7 @@ internal sealed class SignedEvidence(HostSettings settings, TenantRegistry? regi
 
     private async Task RegisterAsync(EvidenceSigner signer, CancellationToken cancellationToken)
     {
-        if (registry is null || registeredKeyId == signer.KeyId)
+        if (registry is null || registeredKeyId == signer.KeyId || registryUnreachable)
             return;
         await registering.WaitAsync(cancellationToken);
         try
@@ -101,7 +102,9 @@ internal sealed class SignedEvidence(HostSettings settings, TenantRegistry? regi
             }
             catch (Exception error) when (error is Npgsql.NpgsqlException or TimeoutException)
             {
-                // The registry is unreachable: the run is recorded as incomplete for it (RunExecution); registration is retried next time.
+                // The run is recorded as incomplete for it (RunExecution); the next process registers the key. Not retried here,
+                // so a run does not wait for the same timeout twice.
+                registryUnreachable = true;
                 return;
             }
             if (row.RetiredAt is { } retired)

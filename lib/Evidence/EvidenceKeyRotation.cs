@@ -21,15 +21,18 @@ public static class EvidenceKeyRotation
     /// <summary>Rotates (or finishes an interrupted rotation). Call <see cref="Complete"/> once the rotation is recorded elsewhere (registry).</summary>
     public static EvidenceKeyRotated Rotate(string secretsRoot, string evidenceRoot, TimeProvider time, string reason, string operatorName)
     {
-        using (EvidenceSigner.LoadOrCreate(secretsRoot, evidenceRoot))
+        var current = EvidenceKeyFiles.PrivateKeyPath(secretsRoot);
+        var retiring = Path.Combine(secretsRoot, RetiringFileName);
+        if (!File.Exists(retiring))
         {
-            // creates the key on first use, and refuses a key file others can read
+            using (EvidenceSigner.LoadOrCreate(secretsRoot, evidenceRoot))
+            {
+                // creates the key on first use, refuses a key file others can read or a published key of another key
+            }
         }
         // One rotation at a time (the secrets folder is 0700: nobody else can plant this file).
         using var rotationLock = new FileStream(Path.Combine(secretsRoot, "evidence-signing-key.rotation.lock"),
             FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        var current = EvidenceKeyFiles.PrivateKeyPath(secretsRoot);
-        var retiring = Path.Combine(secretsRoot, RetiringFileName);
         if (!File.Exists(retiring))
         {
             using var old = EvidenceKeyFiles.LoadPrivateKey(current);

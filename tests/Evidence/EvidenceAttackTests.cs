@@ -86,6 +86,23 @@ public sealed class EvidenceAttackTests(EvidenceAttackFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task AKeyIdPinnedInConfigurationIsEnoughOffline()
+    {
+        var keyId = EvidenceSigner.ComputeKeyId(EvidenceSigner.LoadPublicKey(fixture.PinnedKey));
+        fixture.Host.Environment["RUNBOOKHOST_Evidence__TrustedKeys__0"] = keyId;
+        try
+        {
+            var verify = await fixture.Host.Run("evidence", "verify", _copy, "--no-registry");
+            Assert.True(verify.ExitCode == 0, verify.StandardOutput + verify.StandardError);
+            Assert.Contains($"trusted keys: {keyId} (configuration Evidence:TrustedKeys)", verify.StandardOutput);
+        }
+        finally
+        {
+            fixture.Host.Environment.Remove("RUNBOOKHOST_Evidence__TrustedKeys__0");
+        }
+    }
+
+    [Fact]
     public async Task DeletingTheNewestFileOfATenantIsDetected()
     {
         File.Delete(Newest("acme"));

@@ -92,6 +92,23 @@ public sealed class SigningKeyRotationTests : IDisposable
     }
 
     [Fact]
+    public void ARotationInterruptedRightAfterTheNewKeyBecameCurrentIsFinished()
+    {
+        var oldPublic = File.ReadAllText(_env.PublicKeyPath);
+        var first = EvidenceKeyRotation.Rotate(_env.Secrets, _env.EvidenceRoot, _env.Clock, "scheduled", "alice@host");
+        File.Delete(first.StatementPath);                   // as if the process died before the old key signed the statement…
+        File.WriteAllText(_env.PublicKeyPath, oldPublic);   // …and before the new public key was published
+
+        var again = EvidenceKeyRotation.Rotate(_env.Secrets, _env.EvidenceRoot, _env.Clock, "scheduled", "alice@host");
+        EvidenceKeyRotation.Complete(_env.Secrets);
+
+        Assert.Equal((first.PreviousKeyId, first.NextKeyId), (again.PreviousKeyId, again.NextKeyId));
+        Assert.True(File.Exists(again.StatementPath));
+        using var signer = EvidenceSigner.LoadOrCreate(_env.Secrets, _env.EvidenceRoot);
+        Assert.Equal(first.NextKeyId, signer.KeyId);
+    }
+
+    [Fact]
     public void AnInterruptedRotationIsFinishedNotRepeated()
     {
         var first = EvidenceKeyRotation.Rotate(_env.Secrets, _env.EvidenceRoot, _env.Clock, "scheduled", "alice@host");

@@ -98,7 +98,7 @@ internal sealed class EvidenceHeadsCommand : AsyncCommand<EvidenceHeadsCommand.S
         return folders.Concat(heads).Where(EvidenceFormat.IsChainName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
     }
 
-    internal static EvidenceSigner LoadSigner(string secrets, string evidence)
+    private static EvidenceSigner LoadSigner(string secrets, string evidence)
     {
         try
         {

@@ -44,6 +44,7 @@ public sealed partial class EvidenceWriter
     {
         var path = ChainHead.PathFor(_evidenceRoot, head.Chain);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        RequireRealFolder(Path.GetDirectoryName(path)!);
         AtomicFile.Write(path, head.Sign(_signer));
     }
 }

@@ -81,6 +81,7 @@ public sealed partial class EvidenceWriter
             Directory.CreateDirectory(folder);
             AtomicFile.SyncFolder(_evidenceRoot);
         }
+        RequireRealFolder(folder);
         using var chainLock = AcquireLock(folder);
 
         var tip = ChainTip.Read(_evidenceRoot, chain, _signer, now: null);
@@ -123,10 +124,21 @@ public sealed partial class EvidenceWriter
     private static void EnsureWritableFolder(string folder)
     {
         Directory.CreateDirectory(folder);
+        RequireRealFolder(folder);
         var probe = Path.Combine(folder, $".preflight.{Guid.NewGuid():N}.tmp");
         using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
         {
         }
+    }
+
+    /// <summary>
+    /// A chain or heads folder replaced by a symbolic link would send the evidence (and the host's writes) wherever its
+    /// planter chose; the writer never creates one, so it refuses to follow one.
+    /// </summary>
+    internal static void RequireRealFolder(string folder)
+    {
+        if (new DirectoryInfo(folder).LinkTarget is not null)
+            throw new IOException($"{folder} is a symbolic link; evidence folders must be real folders (remove the link)");
     }
 
     /// <summary>A free name that sorts after the chain's newest file (so the chain order is the verifier's order).</summary>

@@ -106,6 +106,18 @@ public sealed class EvidencePreflightTests : IDisposable
     }
 
     [Fact]
+    public void AChainFolderReplacedByASymbolicLinkIsRefused()
+    {
+        var elsewhere = Path.Combine(_env.Root, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        Directory.CreateSymbolicLink(Acme, elsewhere);
+        var error = Assert.Throws<EvidencePreflightException>(() => _env.Writer.Preflight("acme", T0));
+        Assert.Contains("is a symbolic link", error.Message);
+        Assert.Throws<IOException>(() => _env.Writer.Write(Record(T0)));
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+    }
+
+    [Fact]
     public void AChainNameThatIsNotATenantIdIsRefused() =>
         Assert.Throws<EvidencePreflightException>(() => _env.Writer.Preflight("../etc", T0));
 

@@ -37,6 +37,8 @@ public static class Program
             {
                 evidence.SetDescription("Evidence files");
                 evidence.AddCommand<EvidenceVerifyCommand>("verify");
+                evidence.AddCommand<EvidenceHeadsCommand>("heads");
+                evidence.AddCommand<EvidenceRotateKeyCommand>("rotate-key");
             });
         });
         try
@@ -57,6 +59,7 @@ public static class Program
     private static int? Classify(Exception error) => error switch
     {
         UsageException or CommandAppException or RunbookHost.IO.UntrustedFileException => ExitCodes.UsageError,
+        RunbookHost.Evidence.EvidencePreflightException => ExitCodes.UsageError, // before the run acted: nothing was touched
         RunbookHost.Keys.Age.AgeException or RunbookHost.Keys.Sops.SopsException => ExitCodes.VerificationFailed,
         RunbookHost.Tenants.TenantBusyException or RunbookHost.Registry.TenantLockUnavailableException => ExitCodes.RunbookFailed,
         OperationCanceledException => ExitCodes.RunbookFailed,

@@ -21,6 +21,7 @@ public sealed class HostSettings
     public Network.NetworkSettings Network { get; set; } = new();
     /// <summary>The online network provider (Network:Provider=hetzner).</summary>
     public Network.Hetzner.HetznerSettings Hetzner { get; set; } = new();
+    public Evidence.EvidenceSettings Evidence { get; set; } = new();
 }
 
 /// <summary>What verification must prove beyond what the registry records for each tenant.</summary>

@@ -11,12 +11,28 @@ public static class EvidenceFormat
 {
     public const string PayloadType = "application/vnd.in-toto+json";
     public const string StatementType = "https://in-toto.io/Statement/v1";
-    public const string PredicateType = "https://runbook-host.dev/evidence/v1";
+    /// <summary>The predicate type of evidence files written today.</summary>
+    public const string PredicateType = PredicateTypeV2;
+    public const string PredicateTypeV2 = "https://runbook-host.dev/evidence/v2";
+    /// <summary>Files written before v2: still verified (no scope, outcome, sequence, check status or step).</summary>
+    public const string PredicateTypeV1 = "https://runbook-host.dev/evidence/v1";
+    /// <summary>A scope's chain head (<see cref="ChainHead"/>), in `_heads/&lt;chain&gt;.json`.</summary>
+    public const string HeadPredicateType = "https://runbook-host.dev/evidence-head/v1";
+    /// <summary>Every chain head in one signed document, for the operator to publish (`evidence heads`).</summary>
+    public const string PublishedHeadsPredicateType = "https://runbook-host.dev/evidence-heads/v1";
+    /// <summary>A signing-key rotation: the old key endorses the new one (`_keys/&lt;old key id&gt;.rotation.json`).</summary>
+    public const string KeyRotationPredicateType = "https://runbook-host.dev/evidence-key-rotation/v1";
     public const string PrivateKeyFileName = "evidence-signing-key.pem";
     public const string PublicKeyFileName = "signing-key.pub.pem";
     public const string Masked = "***";
     /// <summary>The evidence "tenant" of fleet-wide proofs (`run verify --all-tenants`): not a valid tenant id, so it never collides.</summary>
     public const string FleetScope = "_fleet";
+    /// <summary>Folder of the signed chain heads, one `&lt;chain&gt;.json` per scope; no tenant id starts with '_'.</summary>
+    public const string HeadsFolder = "_heads";
+    /// <summary>Folder of every signing public key (`&lt;key id&gt;.pub.pem`) and the rotation statements.</summary>
+    public const string KeysFolder = "_keys";
+    /// <summary>The writer's per-scope lock file (in the scope's folder).</summary>
+    public const string LockFileName = ".lock";
 
     /// <summary>UTC, fixed width, so ordinal order of file names is time order: 20261127T211500.123Z.</summary>
     internal const string FileTimestampFormat = "yyyyMMdd'T'HHmmss.fff'Z'";
@@ -36,6 +52,10 @@ public static class EvidenceFormat
 
     internal static bool TryParsePayloadTimestamp(string? text, out DateTimeOffset value) =>
         DateTimeOffset.TryParseExact(text, PayloadTimestampFormat, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+
+    internal static bool TryParseFileTimestamp(ReadOnlySpan<char> text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParseExact(text, FileTimestampFormat, CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
 
     internal static string FormatFileTimestamp(DateTimeOffset value) =>
@@ -79,6 +99,13 @@ public static class EvidenceFormat
     /// <summary>Evidence files are the non-hidden `*.json` files of a tenant folder.</summary>
     internal static bool IsEvidenceFileName(string fileName) =>
         fileName.EndsWith(".json", StringComparison.Ordinal) && !fileName.StartsWith('.');
+
+    /// <summary>A chain's folder name: a tenant id, or <see cref="FleetScope"/>.</summary>
+    public static bool IsChainName(string name) => name == FleetScope || RunbookHost.Tenants.TenantId.TryParse(name, out _, out _);
+
+    /// <summary>Temporary files of <see cref="CreateOnlyFile"/> and AtomicFile: `.&lt;name&gt;.&lt;32 hex&gt;.tmp`.</summary>
+    internal static bool IsWriterTempFile(string fileName) =>
+        fileName.StartsWith('.') && fileName.EndsWith(".tmp", StringComparison.Ordinal);
 
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 

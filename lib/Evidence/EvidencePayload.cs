@@ -2,30 +2,23 @@ using System.Text.Json;
 
 namespace RunbookHost.Evidence;
 
-/// <summary>Builds and reads the in-toto Statement payload.</summary>
+/// <summary>Builds the v2 in-toto Statement payload of an evidence file from a <see cref="RunRecord"/> (docs/evidence.md).</summary>
 internal static class EvidencePayload
 {
-    public static byte[] Serialize(RunRecord record, string? previous, TimeProvider time)
+    /// <summary>
+    /// The payload bytes: deterministic (fixed member order, compact), so the same record, link and position always give
+    /// the same bytes. <paramref name="previous"/> is the SHA-256 of the chain's preceding file (null for the first) and
+    /// <paramref name="sequence"/> this file's 1-based position in its chain.
+    /// </summary>
+    public static byte[] Serialize(RunRecord record, string? previous, long sequence, TimeProvider time)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 1);
         var finishedAt = record.FinishedAt == default ? time.GetUtcNow() : record.FinishedAt;
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        return InTotoStatement.Write(Subjects(record), EvidenceFormat.PredicateTypeV2, w =>
         {
-            w.WriteStartObject();
-            w.WriteString("_type", EvidenceFormat.StatementType);
-            w.WriteStartArray("subject");
-            w.WriteStartObject();
-            w.WriteString("name", SubjectName(record.RunbookFile));
-            w.WriteStartObject("digest");
-            w.WriteString("sha256", record.RunbookSha256.ToLowerInvariant());
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteString("predicateType", EvidenceFormat.PredicateType);
-
-            w.WriteStartObject("predicate");
             w.WriteString("runbook", record.Runbook);
             w.WriteString("runbook_version", record.RunbookVersion);
+            w.WriteString("scope", record.Scope);
             w.WriteString("tenant", record.Tenant);
             w.WriteStartObject("parameters");
             foreach (var (name, value) in record.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -35,49 +28,29 @@ internal static class EvidencePayload
             w.WriteString("started_at", EvidenceFormat.FormatPayloadTimestamp(record.StartedAt));
             w.WriteString("finished_at", EvidenceFormat.FormatPayloadTimestamp(finishedAt));
             w.WriteString("host_version", record.HostVersion);
+            w.WriteString("host_commit", record.HostCommit);
+            w.WriteString("runbooks_commit", record.RunbooksCommit);
             w.WriteString("operator", record.Operator);
-            w.WriteStartArray("steps");
-            foreach (var step in record.Steps)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", step.Name);
-                w.WriteString("status", step.Status);
-                w.WriteNumber("duration_ms", step.DurationMs);
-                w.WriteString("detail", step.Detail);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("checks");
-            foreach (var check in record.Checks)
-            {
-                w.WriteStartObject();
-                w.WriteString("store", check.Store);
-                w.WriteString("test", check.Test);
-                w.WriteString("result", check.Result);
-                w.WriteString("timestamp", EvidenceFormat.FormatPayloadTimestamp(check.Timestamp));
-                w.WriteBoolean("pass", check.Pass);
-                w.WriteString("detail", check.Detail);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            WriteSteps(w, record.Steps);
+            WriteChecks(w, record.Checks);
+            w.WriteString("outcome", record.Outcome);
             w.WriteBoolean("overall_pass", record.OverallPass);
-            w.WriteStartArray("rolled_back");
-            foreach (var step in record.RolledBack)
-                w.WriteStringValue(step);
-            w.WriteEndArray();
+            WriteStrings(w, "incomplete", record.Incomplete);
+            WriteStrings(w, "rolled_back", record.RolledBack);
             w.WriteString("error", record.Error);
             w.WritePropertyName("result");
             if (record.Result is null)
                 w.WriteNullValue();
             else
                 record.Result.WriteTo(w);
+            w.WriteNumber("sequence", sequence);
             w.WriteString("previous", previous);
-            w.WriteEndObject();
-
-            w.WriteEndObject();
-        }
-        return buffer.ToArray();
+        });
     }
+
+    /// <summary>The closure's files (runbook first, lock file last); just the runbook when the host knew no more.</summary>
+    internal static IReadOnlyList<EvidenceSubject> Subjects(RunRecord record) =>
+        record.Subjects.Count > 0 ? record.Subjects : [new EvidenceSubject(SubjectName(record.RunbookFile), record.RunbookSha256)];
 
     /// <summary>`runbooks/&lt;file&gt;`: the runbook's path relative to the runbooks folder.</summary>
     internal static string SubjectName(string runbookFile)
@@ -86,28 +59,45 @@ internal static class EvidencePayload
         return file.StartsWith("runbooks/", StringComparison.Ordinal) ? file : $"runbooks/{file.TrimStart('/')}";
     }
 
-    /// <summary>Best effort, no signature check: the writer only needs the head's start time.</summary>
-    public static bool TryReadStartedAt(byte[] envelope, out DateTimeOffset startedAt)
+    private static void WriteSteps(Utf8JsonWriter w, IEnumerable<StepRecord> steps)
     {
-        startedAt = default;
-        try
+        w.WriteStartArray("steps");
+        foreach (var step in steps)
         {
-            using var document = JsonDocument.Parse(envelope);
-            var payload = Convert.FromBase64String(document.RootElement.GetProperty("payload").GetString() ?? "");
-            using var statement = JsonDocument.Parse(payload);
-            return EvidenceFormat.TryParsePayloadTimestamp(
-                statement.RootElement.GetProperty("predicate").GetProperty("started_at").GetString(), out startedAt);
+            w.WriteStartObject();
+            w.WriteString("name", step.Name);
+            w.WriteString("status", step.Status);
+            w.WriteNumber("duration_ms", step.DurationMs);
+            w.WriteString("detail", step.Detail);
+            w.WriteEndObject();
         }
-        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
-        {
-            return false;
-        }
+        w.WriteEndArray();
     }
 
-    public static bool TryParseFileTimestamp(ReadOnlySpan<char> text, out DateTimeOffset value) =>
-        DateTimeOffset.TryParseExact(text, EvidenceFormat.FileTimestampFormat, System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out value);
+    private static void WriteChecks(Utf8JsonWriter w, IEnumerable<CheckRecord> checks)
+    {
+        w.WriteStartArray("checks");
+        foreach (var check in checks)
+        {
+            w.WriteStartObject();
+            w.WriteString("store", check.Store);
+            w.WriteString("test", check.Test);
+            w.WriteString("result", check.Result);
+            w.WriteString("status", check.Status);
+            w.WriteBoolean("pass", check.Pass);
+            w.WriteString("step", check.Step);
+            w.WriteString("timestamp", EvidenceFormat.FormatPayloadTimestamp(check.Timestamp));
+            w.WriteString("detail", check.Detail);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
 
-    public static DateTimeOffset ParseFileTimestamp(string text) =>
-        TryParseFileTimestamp(text, out var value) ? value : throw new FormatException("not an evidence file timestamp");
+    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values)
+            w.WriteStringValue(value);
+        w.WriteEndArray();
+    }
 }

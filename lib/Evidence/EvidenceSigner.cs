@@ -1,26 +1,23 @@
 using System.Security.Cryptography;
-using System.Text;
 using RunbookHost.IO;
 
 namespace RunbookHost.Evidence;
 
 /// <summary>
 /// The evidence signing key: ECDSA P-256, PKCS#8 PEM at `&lt;secrets&gt;/evidence-signing-key.pem` (mode 0600),
-/// created on first use; its public half (SPKI PEM) is published at `&lt;evidence&gt;/signing-key.pub.pem`.
+/// created on first use; its public half (SPKI PEM) is published at `&lt;evidence&gt;/signing-key.pub.pem` and
+/// `&lt;evidence&gt;/_keys/&lt;key id&gt;.pub.pem`. Signatures are low-S only (<see cref="EcdsaLowS"/>).
 /// </summary>
 public sealed class EvidenceSigner : IDisposable
 {
-    private const string P256Oid = "1.2.840.10045.3.1.7";
-    private const UnixFileMode GroupOrOther =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-
     private readonly ECDsa _key;
+    private readonly string _secretsRoot;
 
-    private EvidenceSigner(ECDsa key, string privateKeyPath, string publicKeyPath)
+    private EvidenceSigner(ECDsa key, string secretsRoot, string publicKeyPath)
     {
         _key = key;
-        PrivateKeyPath = privateKeyPath;
+        _secretsRoot = secretsRoot;
+        PrivateKeyPath = EvidenceKeyFiles.PrivateKeyPath(secretsRoot);
         PublicKeyPath = publicKeyPath;
         PublicKeyPem = key.ExportSubjectPublicKeyInfoPem();
         KeyId = ComputeKeyId(key);
@@ -48,17 +45,18 @@ public sealed class EvidenceSigner : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(evidenceRoot);
         if (!Directory.Exists(secretsRoot))
             AtomicFile.CreatePrivateFolder(secretsRoot);
-        var privateKeyPath = Path.Combine(secretsRoot, EvidenceFormat.PrivateKeyFileName);
+        var privateKeyPath = EvidenceKeyFiles.PrivateKeyPath(secretsRoot);
         if (!File.Exists(privateKeyPath))
-            CreateKey(privateKeyPath);
+            EvidenceKeyFiles.CreatePrivateKey(privateKeyPath);
 
-        var key = LoadPrivateKey(privateKeyPath);
+        var key = EvidenceKeyFiles.LoadPrivateKey(privateKeyPath);
         try
         {
             Directory.CreateDirectory(evidenceRoot);
-            var publicKeyPath = Path.Combine(evidenceRoot, EvidenceFormat.PublicKeyFileName);
-            var signer = new EvidenceSigner(key, privateKeyPath, publicKeyPath);
-            signer.PublishPublicKey();
+            var signer = new EvidenceSigner(key, secretsRoot, Path.Combine(evidenceRoot, EvidenceFormat.PublicKeyFileName));
+            var pem = signer.PublicKeyPem + "\n";
+            EvidenceKeyFiles.PublishPublicKey(signer.PublicKeyPath, signer.KeyId, pem);
+            EvidenceKeyFiles.PublishPublicKey(EvidenceKeyFiles.PublishedKeyPath(evidenceRoot, signer.KeyId), signer.KeyId, pem);
             return signer;
         }
         catch
@@ -68,108 +66,64 @@ public sealed class EvidenceSigner : IDisposable
         }
     }
 
-    /// <summary>DER (RFC 3279) ECDSA P-256 signature over SHA-256 of <paramref name="data"/> (the DSSE PAE).</summary>
+    /// <summary>A signer over a key the caller keeps ownership of (the retiring key during a rotation); publishes nothing.</summary>
+    internal static EvidenceSigner FromKey(ECDsa key, string secretsRoot, string evidenceRoot)
+    {
+        var parameters = key.ExportParameters(includePrivateParameters: true);
+        try
+        {
+            return new EvidenceSigner(ECDsa.Create(parameters), secretsRoot, Path.Combine(evidenceRoot, EvidenceFormat.PublicKeyFileName));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(parameters.D);
+        }
+    }
+
+    /// <summary>Low-S DER (RFC 3279) ECDSA P-256 signature over SHA-256 of <paramref name="data"/> (the DSSE PAE).</summary>
     public byte[] Sign(ReadOnlySpan<byte> data) =>
-        _key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        EcdsaLowS.Normalize(_key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+
+    /// <summary>A DSSE envelope (canonical bytes) around <paramref name="payload"/>, signed by this key.</summary>
+    public byte[] SignEnvelope(string payloadType, ReadOnlySpan<byte> payload) =>
+        EvidenceFormat.SerializeEnvelope(payloadType, payload, KeyId, Sign(DssePae.Encode(payloadType, payload)));
+
+    /// <summary>
+    /// Whether <paramref name="signature"/> over <paramref name="data"/> was made by this host's key
+    /// <paramref name="keyId"/>: the current one, or one it retired (kept in the secrets folder, which only the host writes).
+    /// </summary>
+    public bool VerifiesOwn(string keyId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (EcdsaLowS.Problem(signature) is not null)
+            return false;
+        if (keyId == KeyId)
+            return _key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        if (!EvidenceFormat.IsSha256Hex(keyId))
+            return false;
+        var retired = Path.Combine(EvidenceKeyFiles.RetiredKeysFolder(_secretsRoot), keyId + ".pub.pem");
+        if (!File.Exists(retired))
+            return false;
+        using var key = EvidenceKeyFiles.LoadPublicKey(retired);
+        return ComputeKeyId(key) == keyId
+            && key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    }
+
+    /// <summary>This host's keys as trust pins: the current one and each it retired (from the secrets folder).</summary>
+    public IReadOnlyList<PinnedKey> OwnKeys()
+    {
+        var keys = new List<PinnedKey> { new("this host's signing key", KeyId, PublicKeyPem) };
+        var retired = EvidenceKeyFiles.RetiredKeysFolder(_secretsRoot);
+        if (Directory.Exists(retired))
+            keys.AddRange(Directory.EnumerateFiles(retired, "*.pub.pem").Order(StringComparer.Ordinal)
+                .Select(path => new PinnedKey($"this host's retired key {Path.GetFileName(path)}", PublicKeyPem: File.ReadAllText(path))));
+        return keys;
+    }
 
     /// <summary>Lowercase hex SHA-256 of the key's SubjectPublicKeyInfo DER.</summary>
-    public static string ComputeKeyId(ECDsa key) =>
-        EvidenceFormat.Sha256Hex(key.ExportSubjectPublicKeyInfo());
+    public static string ComputeKeyId(ECDsa key) => EvidenceKeyFiles.ComputeKeyId(key);
 
     /// <summary>Reads an SPKI PEM ("PUBLIC KEY") P-256 public key. Throws <see cref="CryptographicException"/> otherwise.</summary>
-    public static ECDsa LoadPublicKey(string publicKeyPemPath)
-    {
-        var pem = File.ReadAllText(publicKeyPemPath);
-        if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] is not "PUBLIC KEY")
-            throw new CryptographicException($"{publicKeyPemPath} is not a PEM public key (-----BEGIN PUBLIC KEY-----)");
-        var key = ECDsa.Create();
-        try
-        {
-            key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(pem[fields.Base64Data]), out _);
-            RequireP256(key, publicKeyPemPath);
-            return key;
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-    }
+    public static ECDsa LoadPublicKey(string publicKeyPemPath) => EvidenceKeyFiles.LoadPublicKey(publicKeyPemPath);
 
     public void Dispose() => _key.Dispose();
-
-    private static void CreateKey(string privateKeyPath)
-    {
-        using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var der = fresh.ExportPkcs8PrivateKey();
-        var pem = PemEncoding.Write("PRIVATE KEY", der);
-        var bytes = new byte[Encoding.ASCII.GetByteCount(pem) + 1];
-        try
-        {
-            Encoding.ASCII.GetBytes(pem, bytes);
-            bytes[^1] = (byte)'\n';
-            CreateOnlyFile.TryCreate(privateKeyPath, bytes, AtomicFile.PrivateFile);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(der);
-            CryptographicOperations.ZeroMemory(bytes);
-            Array.Clear(pem);
-        }
-    }
-
-    private static ECDsa LoadPrivateKey(string privateKeyPath)
-    {
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(privateKeyPath) & GroupOrOther) != 0)
-            throw new CryptographicException(
-                $"{privateKeyPath} is accessible by group or others; it must be mode 0600 (chmod 600)");
-        var pem = File.ReadAllText(privateKeyPath);
-        if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] is not "PRIVATE KEY")
-            throw new CryptographicException($"{privateKeyPath} is not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)");
-        var key = ECDsa.Create();
-        var der = Convert.FromBase64String(pem[fields.Base64Data]);
-        try
-        {
-            key.ImportPkcs8PrivateKey(der, out _);
-            RequireP256(key, privateKeyPath);
-            return key;
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(der);
-        }
-    }
-
-    private static void RequireP256(ECDsa key, string path)
-    {
-        var curve = key.ExportParameters(includePrivateParameters: false).Curve;
-        if (key.KeySize != 256 || !curve.IsNamed || curve.Oid.Value != P256Oid)
-            throw new CryptographicException($"{path} is not an ECDSA P-256 key");
-    }
-
-    /// <summary>Writes the public key if absent; if present it must be this key's, or signing would produce unverifiable evidence.</summary>
-    private void PublishPublicKey()
-    {
-        if (!File.Exists(PublicKeyPath))
-            CreateOnlyFile.TryCreate(PublicKeyPath, Encoding.ASCII.GetBytes(PublicKeyPem + "\n"), AtomicFile.PublicFile);
-        string publishedKeyId;
-        try
-        {
-            using var published = LoadPublicKey(PublicKeyPath);
-            publishedKeyId = ComputeKeyId(published);
-        }
-        catch (CryptographicException e)
-        {
-            throw new CryptographicException($"{PublicKeyPath} is not a usable public key: {e.Message}", e);
-        }
-        if (publishedKeyId != KeyId)
-            throw new CryptographicException(
-                $"{PublicKeyPath} holds key {publishedKeyId}, but the signing key {PrivateKeyPath} is {KeyId}; " +
-                "refusing to sign evidence that would not verify against the published key");
-    }
 }

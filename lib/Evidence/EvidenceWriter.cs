@@ -4,12 +4,13 @@ using RunbookHost.Tenants;
 namespace RunbookHost.Evidence;
 
 /// <summary>
-/// Writes one signed evidence file per run: `&lt;evidenceRoot&gt;/&lt;tenant&gt;/&lt;UTC start&gt;-&lt;runbook&gt;.json`,
-/// a DSSE envelope around an in-toto Statement whose predicate links to the tenant's previous
-/// evidence file by SHA-256. Writes for one tenant are serialized by an exclusive lock on
-/// `&lt;tenant&gt;/.lock` (across threads and processes), so two runs never link to the same predecessor.
+/// Writes one signed evidence file per run: `&lt;evidenceRoot&gt;/&lt;chain&gt;/&lt;UTC start&gt;-&lt;runbook&gt;.json`, a DSSE envelope
+/// around an in-toto Statement that links to the chain's previous file by SHA-256 and states its position
+/// (`sequence`), then replaces the chain's signed head (`_heads/&lt;chain&gt;.json`). A chain is a tenant's folder, or
+/// `_fleet` for fleet-wide runs. Writes to one chain are serialized by an exclusive lock on `&lt;chain&gt;/.lock`
+/// (across threads and processes), so two runs never link to the same predecessor.
 /// </summary>
-public sealed class EvidenceWriter
+public sealed partial class EvidenceWriter
 {
     private static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(20);
 
@@ -29,103 +30,145 @@ public sealed class EvidenceWriter
     }
 
     /// <summary>
-    /// Signs and writes the record; returns the full path of the new file. Never overwrites: a
-    /// taken name gets a `_2`, `_3`… suffix. Throws <see cref="EvidenceChainException"/> when the
-    /// run started before the tenant's latest evidence (clock moved backwards), because the file
-    /// would break the tenant's chain order.
+    /// Proves, before a run acts, that its evidence can be written to <paramref name="chain"/> (a tenant id or `_fleet`):
+    /// the folder exists or can be created and is writable, the chain's newest file and signed head agree and were signed
+    /// by this host, and no file is dated after <paramref name="now"/>. Returns what the run will link to. Throws
+    /// <see cref="EvidencePreflightException"/> (one line) otherwise; it changes nothing but creating empty folders.
     /// </summary>
-    public string Write(RunRecord record)
+    public EvidencePreflight Preflight(string chain, DateTimeOffset now)
+    {
+        try
+        {
+            var name = ChainName(chain);
+            var folder = Path.Combine(_evidenceRoot, name);
+            EnsureWritableFolder(folder);
+            EnsureWritableFolder(Path.Combine(_evidenceRoot, EvidenceFormat.HeadsFolder));
+            using var chainLock = AcquireLock(folder);
+            var tip = ChainTip.Read(_evidenceRoot, name, _signer, now);
+            return new EvidencePreflight(name, tip.Sha256, tip.Sequence + 1, _signer.KeyId);
+        }
+        catch (Exception error) when (error is EvidenceChainException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new EvidencePreflightException($"evidence cannot be written, so nothing was done: {OneLine(error.Message)}", error);
+        }
+    }
+
+    /// <summary>Signs and writes the record; returns the full path of the new file (see <see cref="Write(RunRecord, EvidencePreflight?)"/>).</summary>
+    public string Write(RunRecord record) => Write(record, null).Path;
+
+    /// <summary>
+    /// Signs and writes the record, then the chain's head. Never overwrites: a taken name gets a `_2`, `_3`… suffix.
+    /// With <paramref name="preflight"/>, the file links to the head the preflight returned; if other files were appended
+    /// since, it links to the newest of them, provided the preflight's head is still there. Throws
+    /// <see cref="EvidenceChainException"/> when the chain no longer matches its head, the preflight's head is gone,
+    /// or the run started before the chain's newest file (clock moved backwards).
+    /// </summary>
+    public EvidenceWritten Write(RunRecord record, EvidencePreflight? preflight)
     {
         ArgumentNullException.ThrowIfNull(record);
-        // A tenant's chain lives in its own folder; fleet-wide proofs (no single tenant) chain in "_fleet",
-        // a name no tenant id can take.
-        var scope = record.Tenant == EvidenceFormat.FleetScope ? EvidenceFormat.FleetScope : TenantId.Parse(record.Tenant).Value;
-        if (!EvidenceFormat.IsSha256Hex(record.RunbookSha256?.ToLowerInvariant()))
-            throw new ArgumentException("RunbookSha256 must be 64 hex characters", nameof(record));
+        var chain = ChainName(record.Tenant);
+        if (preflight is not null && preflight.Chain != chain)
+            throw new ArgumentException($"the preflight was for chain {preflight.Chain}, the record is for {chain}", nameof(preflight));
+        foreach (var subject in EvidencePayload.Subjects(record))
+        {
+            if (!EvidenceFormat.IsSha256Hex(subject.Sha256.ToLowerInvariant()))
+                throw new ArgumentException($"subject {subject.Name}: SHA-256 must be 64 hex characters", nameof(record));
+        }
 
-        var folder = Path.Combine(_evidenceRoot, scope);
+        var folder = Path.Combine(_evidenceRoot, chain);
         if (!Directory.Exists(folder))
         {
             Directory.CreateDirectory(folder);
             AtomicFile.SyncFolder(_evidenceRoot);
         }
-        using var tenantLock = AcquireLock(folder);
+        RequireRealFolder(folder);
+        using var chainLock = AcquireLock(folder);
 
-        var head = FindHead(folder);
-        var payload = EvidencePayload.Serialize(record, head?.Sha256, _time);
-        var pae = DssePae.Encode(EvidenceFormat.PayloadType, payload);
-        var envelope = EvidenceFormat.SerializeEnvelope(EvidenceFormat.PayloadType, payload, _signer.KeyId, _signer.Sign(pae));
+        var tip = ChainTip.Read(_evidenceRoot, chain, _signer, now: null);
+        if (preflight is not null)
+            RequireDescends(folder, tip, preflight);
+        var sequence = tip.Sequence + 1;
+        var payload = EvidencePayload.Serialize(record, tip.Sha256, sequence, _time);
+        var envelope = _signer.SignEnvelope(EvidenceFormat.PayloadType, payload);
 
         for (var attempt = 0; ; attempt++)
         {
-            var path = Path.Combine(folder, ChooseName(folder, record, head));
-            if (CreateOnlyFile.TryCreate(path, envelope, AtomicFile.PublicFile))
-                return Path.GetFullPath(path);
+            var name = ChooseName(folder, record, tip);
+            if (CreateOnlyFile.TryCreate(Path.Combine(folder, name), envelope, AtomicFile.PublicFile))
+            {
+                var sha = EvidenceFormat.Sha256Hex(envelope);
+                WriteHead(new ChainHead(chain, sequence, name, sha, _time.GetUtcNow()));
+                return new EvidenceWritten(Path.GetFullPath(Path.Combine(folder, name)), sha, sequence, tip.Sha256);
+            }
             if (attempt > 100)
                 throw new IOException($"could not create a new evidence file in {folder}");
         }
     }
 
-    /// <summary>A free name that sorts after the head (so the chain order is the verifier's order).</summary>
-    private static string ChooseName(string folder, RunRecord record, Head? head)
+    /// <summary>A tenant id or `_fleet`: never a path.</summary>
+    private static string ChainName(string chain) =>
+        chain == EvidenceFormat.FleetScope ? EvidenceFormat.FleetScope : TenantId.Parse(chain).Value;
+
+    private static void RequireDescends(string folder, ChainTip tip, EvidencePreflight preflight)
+    {
+        if (tip.Sequence + 1 == preflight.Sequence && tip.Sha256 == preflight.PreviousSha256)
+            return;
+        var stillThere = preflight.PreviousSha256 is null
+            || Directory.EnumerateFiles(folder, "*.json").Any(f => EvidenceFormat.Sha256Hex(File.ReadAllBytes(f)) == preflight.PreviousSha256);
+        if (tip.Sequence + 1 < preflight.Sequence || !stillThere)
+            throw new EvidenceChainException(
+                $"evidence chain {preflight.Chain} changed since this run's preflight: it was to follow {preflight.PreviousSha256 ?? "nothing"} " +
+                $"at position {preflight.Sequence}, the chain now ends at position {tip.Sequence}; files were removed");
+    }
+
+    private static void EnsureWritableFolder(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        RequireRealFolder(folder);
+        var probe = Path.Combine(folder, $".preflight.{Guid.NewGuid():N}.tmp");
+        using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+        {
+        }
+    }
+
+    /// <summary>
+    /// A chain or heads folder replaced by a symbolic link would send the evidence (and the host's writes) wherever its
+    /// planter chose; the writer never creates one, so it refuses to follow one.
+    /// </summary>
+    internal static void RequireRealFolder(string folder)
+    {
+        if (new DirectoryInfo(folder).LinkTarget is not null)
+            throw new IOException($"{folder} is a symbolic link; evidence folders must be real folders (remove the link)");
+    }
+
+    /// <summary>A free name that sorts after the chain's newest file (so the chain order is the verifier's order).</summary>
+    private static string ChooseName(string folder, RunRecord record, ChainTip tip)
     {
         var stem = EvidenceFormat.FileName(record.StartedAt, record.Runbook)[..^".json".Length];
-        if (head is not null && !SortsAfter(record.StartedAt, stem + ".json", head)
-            && (record.StartedAt < head.StartedAt || !head.Name.StartsWith(stem, StringComparison.Ordinal)))
+        if (tip is { File: { } tipName, StartedAt: { } tipStart } && !SortsAfter(record.StartedAt, stem + ".json", tipStart, tipName)
+            && (record.StartedAt < tipStart || !tipName.StartsWith(stem, StringComparison.Ordinal)))
             throw new EvidenceChainException(
-                $"run started at {EvidenceFormat.FormatPayloadTimestamp(record.StartedAt)}, not after tenant {record.Tenant}'s " +
-                $"latest evidence {head.Name} (started {EvidenceFormat.FormatPayloadTimestamp(head.StartedAt)}); " +
+                $"run started at {EvidenceFormat.FormatPayloadTimestamp(record.StartedAt)}, not after chain {record.Tenant}'s " +
+                $"latest evidence {tipName} (started {EvidenceFormat.FormatPayloadTimestamp(tipStart)}); " +
                 "did the clock move backwards? Writing it would break the order of the evidence chain");
         for (var n = 1; n <= 100_000; n++)
         {
             var candidate = EvidenceFormat.FileName(record.StartedAt, record.Runbook, n);
-            if (SortsAfter(record.StartedAt, candidate, head) && !File.Exists(Path.Combine(folder, candidate)))
+            if ((tip.File is null || SortsAfter(record.StartedAt, candidate, tip.StartedAt!.Value, tip.File))
+                && !File.Exists(Path.Combine(folder, candidate)))
                 return candidate;
         }
         throw new IOException($"could not find a free evidence file name in {folder}");
     }
 
     /// <summary>The verifier's order: started_at, then file name (ordinal).</summary>
-    private static bool SortsAfter(DateTimeOffset startedAt, string name, Head? head) =>
-        head is null || startedAt > head.StartedAt || (startedAt == head.StartedAt && string.CompareOrdinal(name, head.Name) > 0);
-
-    /// <summary>
-    /// The tenant's latest file in the verifier's order. File names start with the start time
-    /// truncated to milliseconds, so only the files sharing the greatest name timestamp can be
-    /// the latest; just those are read to compare their exact started_at.
-    /// </summary>
-    private static Head? FindHead(string folder)
-    {
-        var names = Directory.EnumerateFiles(folder, "*.json")
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .Where(name => EvidenceFormat.IsEvidenceFileName(name) && name.Length > EvidenceFormat.FileTimestampLength
-                && EvidencePayload.TryParseFileTimestamp(name.AsSpan(0, EvidenceFormat.FileTimestampLength), out _))
-            .ToList();
-        if (names.Count == 0)
-            return null;
-        var newest = names.Select(name => name[..EvidenceFormat.FileTimestampLength]).Max(StringComparer.Ordinal)!;
-        Head? head = null;
-        foreach (var name in names.Where(n => n.StartsWith(newest, StringComparison.Ordinal)))
-        {
-            var bytes = File.ReadAllBytes(Path.Combine(folder, name));
-            var startedAt = EvidencePayload.TryReadStartedAt(bytes, out var s)
-                ? s
-                : EvidencePayload.ParseFileTimestamp(newest);
-            var candidate = new Head(name, startedAt, EvidenceFormat.Sha256Hex(bytes));
-            if (head is null || SortsAfter(candidate.StartedAt, candidate.Name, head))
-                head = candidate;
-        }
-        return head;
-    }
+    internal static bool SortsAfter(DateTimeOffset startedAt, string name, DateTimeOffset otherStartedAt, string otherName) =>
+        startedAt > otherStartedAt || (startedAt == otherStartedAt && string.CompareOrdinal(name, otherName) > 0);
 
     private ExclusiveLockFile AcquireLock(string folder) =>
         // O_NOFOLLOW: a symbolic link planted at .lock is refused, never followed.
-        ExclusiveLockFile.Acquire(Path.Combine(folder, ".lock"), "evidence lock file", _lockTimeout, LockRetry, _time)
+        ExclusiveLockFile.Acquire(Path.Combine(folder, EvidenceFormat.LockFileName), "evidence lock file", _lockTimeout, LockRetry, _time)
             ?? throw new IOException($"timed out waiting for the evidence lock in {folder}");
 
-    private sealed record Head(string Name, DateTimeOffset StartedAt, string Sha256);
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }
-
-/// <summary>The run could not be appended to the tenant's evidence chain without breaking its order.</summary>
-public sealed class EvidenceChainException(string message) : InvalidOperationException(message);

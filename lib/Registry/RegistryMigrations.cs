@@ -90,6 +90,21 @@ public static partial class RegistryMigrations
                 PRIMARY KEY (tenant_id, component)
             );
             """),
+        // The evidence signing keys: what `evidence verify` trusts when it reads the registry, and when each key was
+        // retired (files a key signed after its retirement fail). Several keys may be current (hosts that do not share
+        // a secrets folder); a retired key names its successor.
+        new(5, "evidence signing keys", """
+            CREATE TABLE signing_keys (
+                key_id           text PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{64}$'),
+                public_key_pem   text NOT NULL CHECK (public_key_pem LIKE '-----BEGIN PUBLIC KEY-----%'),
+                created_at       timestamptz NOT NULL,
+                retired_at       timestamptz,
+                successor_key_id text REFERENCES signing_keys (key_id) DEFERRABLE INITIALLY DEFERRED,
+                rotation_reason  text,
+                CHECK ((retired_at IS NULL) = (successor_key_id IS NULL)),
+                CHECK (successor_key_id <> key_id)
+            );
+            """),
         // Each tenant's private network (docs/network.md): its range from the configured pool, never overlapping another
         // tenant's (the exclusion constraint holds across pool changes). is_octet: the slot is the tenant's tenant_octet.
         // No foreign key: a network is reserved before the tenant registers, so a pool exhaustion refuses before anything.
@@ -105,7 +120,6 @@ public static partial class RegistryMigrations
                 CONSTRAINT tenant_networks_disjoint EXCLUDE USING gist (network inet_ops WITH &&)
             );
             """),
-        // Migration numbers 5-9 are reserved for work in progress on other branches (signing keys, PKI, networks,
-        // key files, PostgreSQL checks); take the next free number when adding one.
+        // Migration numbers 6, 8 and 9 are reserved for work in progress on other branches (PKI, key files, PostgreSQL checks); take the next free number when adding one.
     ];
 }

@@ -22,11 +22,11 @@ public sealed class DocsRecipeTests : IDisposable
         return match.Groups[1].Value;
     }
 
-    private async Task<BufferedCommandResult> RunRecipe() =>
+    private async Task<BufferedCommandResult> RunRecipe(string name = "verify-all", string heads = "") =>
         await CliWrap.Cli.Wrap("sh")
-            .WithArguments(["-c", Recipe()])
+            .WithArguments(["-c", Recipe(name)])
             .WithWorkingDirectory(_env.Root)
-            .WithEnvironmentVariables(e => e.Set("evidence", _env.EvidenceRoot).Set("pub", _env.PublicKeyPath))
+            .WithEnvironmentVariables(e => e.Set("evidence", _env.EvidenceRoot).Set("pub", _env.PublicKeyPath).Set("heads", heads))
             .WithValidation(CliWrap.CommandResultValidation.None)
             .ExecuteBufferedAsync();
 
@@ -55,6 +55,41 @@ public sealed class DocsRecipeTests : IDisposable
         Assert.Contains($"FAIL  {chain[2]}: chain broken", result.StandardOutput);
         Assert.Contains($"FAIL  {chain[3]}: bad signature", result.StandardOutput);
         Assert.Contains($"ok    {chain[0]}", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task TheOpensslRecipeCatchesAHighSSignature()
+    {
+        var chain = _env.WriteChain(2);
+        var text = File.ReadAllText(chain[0]);
+        var sig = System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("signatures")[0].GetProperty("sig").GetString()!;
+        File.WriteAllText(chain[0], text.Replace(sig, Convert.ToBase64String(RunbookHost.Evidence.EcdsaLowS.Flip(Convert.FromBase64String(sig)))));
+
+        var result = await RunRecipe();
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"FAIL  {chain[0]}: signature not canonical (high S)", result.StandardOutput);
+        Assert.Contains($"FAIL  {chain[1]}: chain broken", result.StandardOutput); // it links to the file's original bytes
+    }
+
+    [Fact]
+    public async Task TheHeadsRecipeCatchesACutChain()
+    {
+        var chain = _env.WriteChain(3);
+        _env.WriteChain(1, "globex");
+        var heads = Path.Combine(_env.Root, "heads.json");
+        File.WriteAllBytes(heads, RunbookHost.Evidence.ChainHead.SignPublished(
+            [_env.Writer.CurrentHead("acme")!, _env.Writer.CurrentHead("globex")!], EvidenceTestEnvironment.T0, _env.Signer));
+
+        var good = await RunRecipe("verify-heads", heads);
+        Assert.True(good.ExitCode == 0, good.StandardOutput + good.StandardError);
+        Assert.Contains("ok    acme: sequence 3 is acme/" + Path.GetFileName(chain[2]), good.StandardOutput);
+
+        File.Delete(chain[2]);
+        Directory.Delete(Path.Combine(_env.EvidenceRoot, "globex"), recursive: true);
+        var cut = await RunRecipe("verify-heads", heads);
+        Assert.NotEqual(0, cut.ExitCode);
+        Assert.Contains($"FAIL  acme: acme/{Path.GetFileName(chain[2])} is gone or changed", cut.StandardOutput);
+        Assert.Contains("FAIL  globex: folder missing", cut.StandardOutput);
     }
 
     [Fact]

@@ -61,6 +61,13 @@ public sealed class EvidenceTestEnvironment : IDisposable
         return paths;
     }
 
+    /// <summary>Verifies with this environment's public key pinned (or <paramref name="keyPath"/>'s).</summary>
+    public EvidenceReport Verify(string path, string? keyPath = null, string? published = null) =>
+        EvidenceVerifier.Verify(path, EvidenceVerifyOptions.WithKeyFile(keyPath ?? PublicKeyPath) with { PublishedHeads = published });
+
+    /// <summary>The per-file verdicts of <see cref="Verify"/>.</summary>
+    public IReadOnlyList<EvidenceFileResult> Files(string path, string? keyPath = null) => Verify(path, keyPath).Files;
+
     public static JsonElement Payload(string path)
     {
         using var envelope = JsonDocument.Parse(File.ReadAllBytes(path));

@@ -29,46 +29,80 @@ public sealed class EvidenceWriterTests : IDisposable
     }
 
     [Fact]
-    public void PayloadIsAnInTotoStatementHoldingTheWholeRunRecord()
+    public void PayloadIsAnInTotoV2StatementHoldingTheWholeRunRecord()
     {
-        var path = _env.Writer.Write(Record(T0));
+        var record = Record(T0);
+        record.Outcome = RunOutcomes.Incomplete;
+        record.Incomplete.Add("registry unreachable");
+        record.Checks.Add(CheckRecord.Incomplete("redis", "acl", "not configured") with { Step = "§9.1.4 Redis" });
+        var path = _env.Writer.Write(record);
         var statement = Payload(path);
 
         Assert.Equal(["_type", "subject", "predicateType", "predicate"], statement.EnumerateObject().Select(p => p.Name));
         Assert.Equal("https://in-toto.io/Statement/v1", statement.GetProperty("_type").GetString());
-        Assert.Equal("https://runbook-host.dev/evidence/v1", statement.GetProperty("predicateType").GetString());
+        Assert.Equal("https://runbook-host.dev/evidence/v2", statement.GetProperty("predicateType").GetString());
         var subject = Assert.Single(statement.GetProperty("subject").EnumerateArray());
         Assert.Equal("runbooks/provision.csx", subject.GetProperty("name").GetString());
         Assert.Equal(new string('a', 64), subject.GetProperty("digest").GetProperty("sha256").GetString());
 
         var p = statement.GetProperty("predicate");
         Assert.Equal(
-            ["runbook", "runbook_version", "tenant", "parameters", "dry_run", "started_at", "finished_at", "host_version",
-             "operator", "steps", "checks", "overall_pass", "rolled_back", "error", "result", "previous"],
+            ["runbook", "runbook_version", "scope", "tenant", "parameters", "dry_run", "started_at", "finished_at", "host_version",
+             "host_commit", "runbooks_commit", "operator", "steps", "checks", "outcome", "overall_pass", "incomplete", "rolled_back",
+             "error", "result", "sequence", "previous"],
             p.EnumerateObject().Select(x => x.Name));
         Assert.Equal("provision", p.GetProperty("runbook").GetString());
         Assert.Equal("1.2.0", p.GetProperty("runbook_version").GetString());
+        Assert.Equal("tenant", p.GetProperty("scope").GetString());
         Assert.Equal("acme", p.GetProperty("tenant").GetString());
         Assert.Equal("eu-west", p.GetProperty("parameters").GetProperty("region").GetString());
         Assert.False(p.GetProperty("dry_run").GetBoolean());
         Assert.Equal("2026-11-27T21:15:00.1230000Z", p.GetProperty("started_at").GetString());
         Assert.Equal("2026-11-27T21:15:03.1230000Z", p.GetProperty("finished_at").GetString());
         Assert.Equal("0.1.0", p.GetProperty("host_version").GetString());
+        Assert.Equal(JsonValueKind.Null, p.GetProperty("host_commit").ValueKind);
         Assert.Equal("alice", p.GetProperty("operator").GetString());
         var step = p.GetProperty("steps")[1];
         Assert.Equal(["name", "status", "duration_ms", "detail"], step.EnumerateObject().Select(x => x.Name));
         Assert.Equal("succeeded", step.GetProperty("status").GetString());
         Assert.Equal(3, step.GetProperty("duration_ms").GetDouble());
         Assert.Equal("role tenant_acme_user", step.GetProperty("detail").GetString());
-        var check = Assert.Single(p.GetProperty("checks").EnumerateArray());
-        Assert.Equal(["store", "test", "result", "timestamp", "pass", "detail"], check.EnumerateObject().Select(x => x.Name));
+        var check = p.GetProperty("checks")[0];
+        Assert.Equal(["store", "test", "result", "status", "pass", "step", "timestamp", "detail"], check.EnumerateObject().Select(x => x.Name));
         Assert.Equal("DENIED", check.GetProperty("result").GetString());
+        Assert.Equal("pass", check.GetProperty("status").GetString());
         Assert.Equal("2026-11-27T21:15:02.1230000Z", check.GetProperty("timestamp").GetString());
-        Assert.True(p.GetProperty("overall_pass").GetBoolean());
+        var incomplete = p.GetProperty("checks")[1];
+        Assert.Equal("incomplete", incomplete.GetProperty("status").GetString());
+        Assert.Equal("§9.1.4 Redis", incomplete.GetProperty("step").GetString());
+        Assert.Equal("incomplete", p.GetProperty("outcome").GetString());
+        Assert.False(p.GetProperty("overall_pass").GetBoolean());
+        Assert.Equal("registry unreachable", Assert.Single(p.GetProperty("incomplete").EnumerateArray()).GetString());
         Assert.Equal(0, p.GetProperty("rolled_back").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, p.GetProperty("error").ValueKind);
         Assert.Equal(2, p.GetProperty("result").GetProperty("count").GetInt32());
+        Assert.Equal(1, p.GetProperty("sequence").GetInt64());
         Assert.Equal(JsonValueKind.Null, p.GetProperty("previous").ValueKind);
+    }
+
+    [Fact]
+    public void EveryFileOfTheClosureIsASubjectAndTheCommitsAreRecorded()
+    {
+        var record = new RunRecord
+        {
+            Runbook = "verify", RunbookVersion = "2.0.0", RunbookFile = "runbooks/verify.csx", RunbookSha256 = new string('a', 64),
+            Tenant = "acme", StartedAt = T0, FinishedAt = T0.AddSeconds(1), HostVersion = "0.2.0", Operator = "alice",
+            HostCommit = new string('1', 40), RunbooksCommit = new string('2', 40),
+            Subjects = [new("runbooks/verify.csx", new string('a', 64)), new("runbooks/shared/isolation-checks.csx", new string('b', 64)),
+                        new("runbooks/runbooks.lock", new string('c', 64))],
+        };
+        var statement = Payload(_env.Writer.Write(record));
+
+        Assert.Equal(["runbooks/verify.csx", "runbooks/shared/isolation-checks.csx", "runbooks/runbooks.lock"],
+            statement.GetProperty("subject").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(new string('1', 40), statement.GetProperty("predicate").GetProperty("host_commit").GetString());
+        Assert.Equal(new string('2', 40), statement.GetProperty("predicate").GetProperty("runbooks_commit").GetString());
+        Assert.All(_env.Files(_env.EvidenceRoot), r => Assert.True(r.Ok, r.Reason));
     }
 
     [Fact]
@@ -101,6 +135,7 @@ public sealed class EvidenceWriterTests : IDisposable
         Assert.Equal(Sha256Hex(acme[1]), Previous(acme[2]));
         Assert.Null(Previous(globex[0]));
         Assert.Equal(Sha256Hex(globex[0]), Previous(globex[1]));
+        Assert.Equal([1L, 2L, 3L], acme.Select(p => Payload(p).GetProperty("predicate").GetProperty("sequence").GetInt64()));
     }
 
     [Fact]
@@ -114,7 +149,7 @@ public sealed class EvidenceWriterTests : IDisposable
         Assert.EndsWith("20261127T211500.123Z-provision_2.json", second);
         Assert.EndsWith("20261127T211500.123Z-provision_3.json", third);
         Assert.Equal(bytes, File.ReadAllBytes(first));
-        Assert.All(EvidenceVerifier.Verify(_env.EvidenceRoot), r => Assert.True(r.Ok, r.Reason));
+        Assert.All(_env.Files(_env.EvidenceRoot), r => Assert.True(r.Ok, r.Reason));
     }
 
     [Fact]
@@ -127,7 +162,7 @@ public sealed class EvidenceWriterTests : IDisposable
             new EvidenceWriter(signer, _env.EvidenceRoot).Write(Record(T0));
         });
 
-        var results = EvidenceVerifier.Verify(_env.EvidenceRoot);
+        var results = _env.Files(_env.EvidenceRoot);
         Assert.Equal(12, results.Count);
         Assert.All(results, r => Assert.True(r.Ok, r.Reason));
         var previous = results.Select(r => Payload(r.Path).GetProperty("predicate").GetProperty("previous").GetString()).ToList();
@@ -139,7 +174,7 @@ public sealed class EvidenceWriterTests : IDisposable
     {
         _env.Writer.Write(Record(T0.AddMinutes(5)));
         Assert.Throws<EvidenceChainException>(() => _env.Writer.Write(Record(T0)));
-        Assert.Single(EvidenceVerifier.Verify(_env.EvidenceRoot), r => r.Ok);
+        Assert.Single(_env.Files(_env.EvidenceRoot), r => r.Ok);
     }
 
     [Theory]
@@ -179,6 +214,6 @@ public sealed class EvidenceWriterTests : IDisposable
     {
         var path = _env.Writer.Write(Record(T0, runbook: "../../x/y"));
         Assert.Equal(Path.Combine(_env.EvidenceRoot, "acme"), Path.GetDirectoryName(path));
-        Assert.All(EvidenceVerifier.Verify(path), r => Assert.True(r.Ok, r.Reason));
+        Assert.All(_env.Files(path), r => Assert.True(r.Ok, r.Reason));
     }
 }

@@ -70,6 +70,23 @@ public sealed class HostProcess : IDisposable
             .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8);
     }
 
+    /// <summary>
+    /// The evidence signing key's public half, derived from the private key in the secrets folder and written outside the
+    /// evidence tree: what an operator hands an auditor to pin (`evidence verify --key`).
+    /// </summary>
+    public string TrustedKeyFile()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        key.ImportFromPem(File.ReadAllText(Path.Combine(SecretsDir, "evidence-signing-key.pem")));
+        var path = Path.Combine(WorkDir, "trusted-evidence-key.pub.pem");
+        File.WriteAllText(path, key.ExportSubjectPublicKeyInfoPem() + "\n");
+        return path;
+    }
+
+    /// <summary>`evidence verify` of the whole evidence folder, offline, with the host's key pinned.</summary>
+    public Task<BufferedCommandResult> VerifyEvidenceOffline() =>
+        Run("evidence", "verify", EvidenceDir, "--no-registry", "--key", TrustedKeyFile());
+
     /// <summary>Every file under the work folder except the runbooks the test wrote: what a run left behind.</summary>
     public IReadOnlyList<string> FilesWritten() =>
         Directory.EnumerateFiles(WorkDir, "*", SearchOption.AllDirectories)

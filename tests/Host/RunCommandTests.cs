@@ -18,7 +18,7 @@ public class RunCommandTests
         Assert.Equal("hi", outcome["result"]!["greeting"]!.GetValue<string>());
         var evidenceFile = outcome["evidence"]!.GetValue<string>();
         Assert.StartsWith(Path.Combine(host.EvidenceDir, "acme"), evidenceFile);
-        var verify = await host.Run("evidence", "verify", host.EvidenceDir);
+        var verify = await host.VerifyEvidenceOffline();
         Assert.True(verify.ExitCode == 0, verify.StandardOutput + verify.StandardError);
     }
 

@@ -105,7 +105,7 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
             Assert.Contains(step, evidence);
         Assert.Contains("skipped: disabled: the registry lives on PostgreSQL", evidence);
         Assert.DoesNotContain(before.PostgresPassword, evidence);
-        var verify = await host.Run("evidence", "verify", host.EvidenceDir);
+        var verify = await host.VerifyEvidenceOffline();
         Assert.True(verify.ExitCode == 0, verify.StandardOutput + verify.StandardError);
     }
 
@@ -239,6 +239,27 @@ public sealed class RotateKeysRunbookTests(SharedRunbookCache cache) : IClassFix
     }
 
     /// <summary>The run record inside the evidence's DSSE envelope (base64 payload), as text.</summary>
+    [Fact]
+    public async Task AFutureDatedEvidenceFilePlantedByTheWorkingFolderWriterStopsRotateKeysBeforeItTouchesTheKey()
+    {
+        using var host = await NewHostAsync();
+        var ring = Ring(host);
+        await ProvisionAsync(ring);
+        var keyFiles = Snapshot(ring.Files(Tenant).Folder);
+        var chain = Path.Combine(host.EvidenceDir, Tenant.Value);
+        Directory.CreateDirectory(chain);
+        var planted = Path.Combine(chain, "20991231T235959.000Z-rotate-keys.json");
+        File.WriteAllText(planted, "{}");
+
+        var run = await host.Run("run", "rotate-keys", "--tenant", Tenant.Value, "--param", "reason=scheduled");
+
+        Assert.True(run.ExitCode == 2, run.StandardOutput + run.StandardError);
+        Assert.Contains("20991231T235959.000Z-rotate-keys.json is dated after now", run.StandardError);
+        Assert.Equal(keyFiles, Snapshot(ring.Files(Tenant).Folder));
+        Assert.Empty(ring.ArchivedKeys(Tenant));
+        Assert.Equal([planted], Directory.GetFiles(chain, "*.json"));
+    }
+
     private static string EvidenceText(JsonNode outcome)
     {
         var envelope = JsonNode.Parse(File.ReadAllText(outcome["evidence"]!.GetValue<string>()))!;

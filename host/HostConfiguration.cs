@@ -85,6 +85,16 @@ internal static partial class HostConfiguration
 
     private static void Validate(HostSettings settings)
     {
+        try
+        {
+            settings.Network.Validate();
+            if (settings.Network.Provider == RunbookHost.Network.NetworkProviders.Hetzner && settings.Hetzner.IsConfigured)
+                settings.Hetzner.Validate();
+        }
+        catch (ArgumentException error)
+        {
+            throw new UsageException(EnvironmentPrefix + error.Message.Split(" (Parameter")[0]);
+        }
         foreach (var (name, value) in new[] { ("Paths__Secrets", settings.Paths.Secrets), ("Paths__Evidence", settings.Paths.Evidence), ("Paths__Cache", settings.Paths.Cache), ("Paths__Logs", settings.Paths.Logs) })
         {
             if (string.IsNullOrWhiteSpace(value) || value.Contains('\0'))

@@ -1,5 +1,5 @@
 // @runbook  deprovision
-// @version  2.0.0
+// @version  2.1.0
 // @summary  Remove a tenant from every store, prove nothing remains, archive its key (spec §2.5, §3.4, §4.4, §5.4)
 using RunbookHost.Registry;
 
@@ -14,10 +14,20 @@ await Step("§3.4 PostgreSQL: remove the tenant's pg_hba.conf entry and reload",
 await Step("§2.5 MinIO: empty and remove the bucket, detach and remove user and policy", Minio.Deprovision());
 await Step("§5.4 Redis: delete the ACL user, then every key under the tenant prefix", Redis.Deprovision());
 
+// Network spec §7: graceful shutdown first, then server, network, firewall, volume; then prove nothing is left.
+await Step("net §7 graceful shutdown of the tenant's compute (power off after the timeout)", Network.Shutdown());
+await Step("net §7 delete the tenant's server (offline: its containers)", Network.DeleteCompute());
+await Step("net §7 delete the tenant's private network", Network.DeleteNetwork());
+await Step("net §7 delete the tenant's firewall", Network.DeleteFirewall());
+await Step("net §7 delete the tenant's volume", Network.DeleteVolume());
+await Step("net §5 remove the tenant's DNS record", Network.RemoveDns());
+
 await Checks("§4.4 Qdrant: nothing of the tenant remains", Qdrant.VerifyAbsent());
 await Checks("§3.4 PostgreSQL: nothing of the tenant remains", Postgres.VerifyAbsent());
 await Checks("§2.5 MinIO: nothing of the tenant remains", Minio.VerifyAbsent());
 await Checks("§5.4 Redis: nothing of the tenant remains", Redis.VerifyAbsent());
+await Checks("net §7 nothing labelled with the tenant remains", Network.VerifyAbsent());
+await Step("net §3 return the tenant's range to the pool", Network.Release());
 
 await Step("§7.3 archive the tenant's key (kept for backup recovery until purged)", Keys.ArchiveKey());
 await Step("§8.3 record the key ARCHIVED in the registry's key history", Registry.ArchiveActiveKey());

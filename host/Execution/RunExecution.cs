@@ -59,6 +59,7 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
         Func<RunRecorder, Runbook> globals)
     {
         var recorder = new RunRecorder(record, prepared.DryRun, log, clock, cancellationToken, () => anchor.WhyNotAct);
+        int? refusal = null;
         try
         {
             var result = await RunbookInvoker.Invoke(prepared.Compiled, globals(recorder));
@@ -69,6 +70,7 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
         }
         catch (Exception error)
         {
+            refusal = Refusal(error);
             record.Outcome = RunOutcomes.Failed;
             record.Error = Describe(error);
             log.Error("{Runbook} failed: {Error}", record.Runbook, record.Error);
@@ -85,8 +87,15 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
         log.Debug("runbook {Runbook} {Version}: {How}", record.Runbook, record.RunbookVersion, prepared.Compiled.Compiled ? "compiled" : "loaded from cache");
         log.Information("evidence: {File}", file);
         var summary = record.Error ?? (record.Outcome == RunOutcomes.Incomplete ? IncompleteSummary(record) : null);
-        return new RunOutcome(record.Tenant, record.Outcome, file, prepared.Compiled.Compiled, RunbookRunner.CompilerLoaded(), summary, record.RolledBack, record.Result);
+        return new RunOutcome(record.Tenant, record.Outcome, file, prepared.Compiled.Compiled, RunbookRunner.CompilerLoaded(), summary, record.RolledBack, record.Result, refusal);
     }
+
+    /// <summary>
+    /// A failure that is a refusal of what was asked, not a broken step: the evidence records it like any failure, and the
+    /// exit code is 2 (e.g. a tenant beyond the network pool: refused before anything was created).
+    /// </summary>
+    private static int? Refusal(Exception error) =>
+        (error as RunbookStepException)?.InnerException is RunbookHost.Network.NetworkPoolExhaustedException ? ExitCodes.UsageError : null;
 
     /// <summary>Failed if any check failed; incomplete if anything that should have been verified was not; passed otherwise.</summary>
     private static string Decide(RunRecord record) =>

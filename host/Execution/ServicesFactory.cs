@@ -1,5 +1,6 @@
 using RunbookHost.Configuration;
 using RunbookHost.Keys.KeyRing;
+using RunbookHost.Network;
 using RunbookHost.Registry;
 using RunbookHost.Runbooks;
 using RunbookHost.Stores.Minio;
@@ -35,6 +36,8 @@ internal sealed class ServicesFactory : IAsyncDisposable
             MinioDisabled = Disabled("MinIO", "Minio", settings.Minio.Enabled),
             Qdrant = settings.Qdrant.Enabled && settings.Qdrant.Endpoint.Length > 0 ? new QdrantTenantStore(settings.Qdrant, clock) : null,
             QdrantDisabled = Disabled("Qdrant", "Qdrant", settings.Qdrant.Enabled),
+            Network = Registry is null ? null : Network(settings, Registry, clock),
+            NetworkDisabled = NoRegistry,
         };
     }
 
@@ -79,6 +82,18 @@ internal sealed class ServicesFactory : IAsyncDisposable
         }
     }
 
+    private static NetworkService Network(HostSettings settings, TenantRegistry registry, TimeProvider clock)
+    {
+        try
+        {
+            return NetworkService.Create(settings.Network, settings.Hetzner, registry, clock);
+        }
+        catch (ArgumentException error)
+        {
+            throw new UsageException(error.Message.Split(" (Parameter")[0]);
+        }
+    }
+
     private static string Disabled(string store, string section, bool enabled) => enabled
         ? $"disabled: {store} is not configured (RUNBOOKHOST_{section}__*)"
         : $"disabled: RUNBOOKHOST_{section}__Enabled=false";
@@ -89,6 +104,7 @@ internal sealed class ServicesFactory : IAsyncDisposable
             await Services.Redis.DisposeAsync();
         Services.Minio?.Dispose();
         Services.Qdrant?.Dispose();
+        Services.Network?.Dispose();
         schemaGate.Dispose();
     }
 }

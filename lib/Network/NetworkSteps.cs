@@ -10,8 +10,19 @@ namespace RunbookHost.Network;
 /// <see cref="DeleteNetwork"/>, <see cref="DeleteFirewall"/>, <see cref="DeleteVolume"/>, <see cref="RemoveDns"/>,
 /// <see cref="VerifyAbsent"/>, <see cref="Release"/>. A null service means there is no registry to allocate from.
 /// </summary>
-public sealed class NetworkSteps(RunScope scope, NetworkService? service, string whyDisabled)
+public sealed class NetworkSteps
 {
+    private readonly RunScope scope;
+    private readonly NetworkService? service;
+    private readonly string whyDisabled;
+
+    internal NetworkSteps(RunScope scope, NetworkService? service, string whyDisabled)
+    {
+        this.scope = scope;
+        this.service = service;
+        this.whyDisabled = whyDisabled;
+    }
+
     private INetworkProvider? Provider => service?.Provider;
     private string WhyProviderOff => service?.WhyProviderDisabled ?? whyDisabled;
 
@@ -33,7 +44,7 @@ public sealed class NetworkSteps(RunScope scope, NetworkService? service, string
     }
 
     /// <summary>The tenant's range now (null when it has none or there is no registry): also its pg_hba network.</summary>
-    public async Task<TenantNetwork?> Current() =>
+    internal async Task<TenantNetwork?> Current() =>
         service is null ? null : await service.Registry.GetNetworkAsync(scope.Tenant, scope.CancellationToken).ConfigureAwait(false);
 
     /// <summary>The private network on the tenant's range; recorded in the ledger as Component.Network.</summary>

@@ -28,4 +28,7 @@ public sealed class RunbookServices
     public string MinioDisabled { get; init; } = "";
     public QdrantTenantStore? Qdrant { get; init; }
     public string QdrantDisabled { get; init; } = "";
+    /// <summary>The range allocator and the network provider (docker or hetzner); null without a registry to allocate from.</summary>
+    public Network.NetworkService? Network { get; init; }
+    public string NetworkDisabled { get; init; } = "";
 }

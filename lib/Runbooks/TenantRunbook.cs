@@ -1,3 +1,4 @@
+using RunbookHost.Network;
 using RunbookHost.Runbooks.Steps;
 using RunbookHost.Tenants;
 
@@ -20,6 +21,7 @@ public sealed class TenantRunbook : Runbook
         Postgres = new PostgresSteps(run, services.Postgres, services.PostgresDisabled, services.PgHba);
         Qdrant = new QdrantSteps(run, services.Qdrant, services.QdrantDisabled);
         Redis = new RedisSteps(run, services.Redis, services.RedisDisabled);
+        Network = new NetworkSteps(scope, services.Network, services.NetworkDisabled);
     }
 
     /// <summary>The validated tenant this run is for.</summary>
@@ -36,4 +38,6 @@ public sealed class TenantRunbook : Runbook
     public QdrantSteps Qdrant { get; }
     /// <summary>Redis (spec §5).</summary>
     public RedisSteps Redis { get; }
+    /// <summary>The tenant's private network, firewall, volume and compute (network spec; docker offline, hetzner online).</summary>
+    public NetworkSteps Network { get; }
 }

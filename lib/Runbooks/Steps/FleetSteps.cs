@@ -58,6 +58,11 @@ public sealed class FleetSteps
             return Task.FromResult(services.Qdrant!.VerifyFleetTokens(tokens));
         });
 
+    public ICheckOperation Network() => Pairwise(Component.Network, RunbookHost.Network.NetworkChecks.Store, "fleet_network_pairs",
+        services.Network?.Provider is null ? (services.Network?.WhyProviderDisabled ?? services.NetworkDisabled) : null,
+        "one read of the platform: tenant ranges disjoint, nothing bridges two tenants, every pair denied",
+        ct => services.Network!.VerifyFleetAsync(scope.Active, ct));
+
     /// <summary>
     /// A store's fleet-wide check: run when the store is configured and there are pairs; otherwise skipped only when no
     /// tenant has the store, and incomplete when some do (or nobody knows).

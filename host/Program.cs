@@ -36,6 +36,9 @@ public static class Program
                 evidence.SetDescription("Evidence files");
                 evidence.AddCommand<EvidenceVerifyCommand>("verify");
             });
+            config.AddCommand<ReportCommand>("report")
+                .WithExample("report", "evidence", "-o", "report.html")
+                .WithExample("report", "evidence", "--key", "pinned.pub.pem", "--format", "hdf", "-o", "report.hdf.json");
         });
         try
         {

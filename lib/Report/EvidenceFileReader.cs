@@ -57,7 +57,7 @@ public static class EvidenceFileReader
             DryRun = p.TryGetProperty("dry_run", out var dry) && dry.ValueKind == JsonValueKind.True,
             HostVersion = Text(p, "host_version"),
             Operator = Text(p, "operator"),
-            Sequence = p.TryGetProperty("sequence", out var seq) && seq.TryGetInt64(out var n) ? n : null,
+            Sequence = p.TryGetProperty("sequence", out var seq) && seq.ValueKind == JsonValueKind.Number && seq.TryGetInt64(out var n) ? n : null,
             Error = Text(p, "error"),
             Parameters = Parameters(p),
             Incomplete = Strings(p, "incomplete"),
@@ -73,7 +73,7 @@ public static class EvidenceFileReader
             .ToList();
 
     private static StepRecord Step(JsonElement x) =>
-        new(Text(x, "name") ?? "", Text(x, "status") ?? "", x.TryGetProperty("duration_ms", out var ms) && ms.TryGetDouble(out var d) ? d : 0,
+        new(Text(x, "name") ?? "", Text(x, "status") ?? "", x.TryGetProperty("duration_ms", out var ms) && ms.ValueKind == JsonValueKind.Number && ms.TryGetDouble(out var d) ? d : 0,
             Text(x, "detail"));
 
     private static CheckRecord Check(JsonElement x)

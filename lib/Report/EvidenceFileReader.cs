@@ -35,10 +35,13 @@ public static class EvidenceFileReader
         if (!s.TryGetProperty("predicate", out var p) || p.ValueKind != JsonValueKind.Object)
             throw new FormatException("no predicate");
         var startedAt = Time(p, "started_at") ?? throw new FormatException("no started_at");
+        var checks = Objects(p, "checks").Select(Check).ToList();
         var overallPass = p.TryGetProperty("overall_pass", out var op) && op.ValueKind == JsonValueKind.True;
-        var outcome = Text(p, "outcome") is { } o && o is RunOutcomes.Passed or RunOutcomes.Failed or RunOutcomes.Incomplete
-            ? o
-            : overallPass ? RunOutcomes.Passed : RunOutcomes.Failed;
+        // v1 has no outcome: a run that did not pass, with no failed check but an unverified one, was incomplete.
+        var outcome = Text(p, "outcome") is { } o && o is RunOutcomes.Passed or RunOutcomes.Failed or RunOutcomes.Incomplete ? o
+            : overallPass ? RunOutcomes.Passed
+            : checks.Any(c => c.Status == CheckStatus.Incomplete) && checks.All(c => c.Status != CheckStatus.Fail) ? RunOutcomes.Incomplete
+            : RunOutcomes.Failed;
 
         return new ReportRun
         {
@@ -62,7 +65,7 @@ public static class EvidenceFileReader
             Parameters = Parameters(p),
             Incomplete = Strings(p, "incomplete"),
             Steps = Objects(p, "steps").Select(Step).ToList(),
-            Checks = Objects(p, "checks").Select(Check).ToList(),
+            Checks = checks,
         };
     }
 
@@ -78,8 +81,11 @@ public static class EvidenceFileReader
 
     private static CheckRecord Check(JsonElement x)
     {
-        var status = Text(x, "status") is { } st && st is CheckStatus.Pass or CheckStatus.Fail or CheckStatus.Skipped or CheckStatus.Incomplete ? st : null;
-        return new CheckRecord(Text(x, "store") ?? "", Text(x, "test") ?? "", Text(x, "result") ?? "", Time(x, "timestamp") ?? default,
+        var result = Text(x, "result") ?? "";
+        // v1 has no status: NOT_VERIFIED there already meant "could not be verified", i.e. incomplete.
+        var status = Text(x, "status") is { } st && st is CheckStatus.Pass or CheckStatus.Fail or CheckStatus.Skipped or CheckStatus.Incomplete ? st
+            : result == CheckRecord.NotVerified ? CheckStatus.Incomplete : null;
+        return new CheckRecord(Text(x, "store") ?? "", Text(x, "test") ?? "", result, Time(x, "timestamp") ?? default,
             x.TryGetProperty("pass", out var pass) && pass.ValueKind == JsonValueKind.True, Text(x, "detail"), status)
         {
             Step = Text(x, "step"),

@@ -99,6 +99,21 @@ public sealed class ReportEvidence : IDisposable
         return record;
     }
 
+    /// <summary>
+    /// A tenant's first and only evidence file, signed exactly as the writer signs but written without its lock and
+    /// fsyncs: for building a 1,000-tenant tree in a test in a second instead of a quarter of a minute.
+    /// </summary>
+    public string WriteFirstFileFast(RunRecord record)
+    {
+        var payload = EvidencePayload.Serialize(record, previous: null, Env.Clock);
+        var envelope = EvidenceFormat.SerializeEnvelope(EvidenceFormat.PayloadType, payload, Env.Signer.KeyId,
+            Env.Signer.Sign(DssePae.Encode(EvidenceFormat.PayloadType, payload)));
+        var folder = Directory.CreateDirectory(Path.Combine(EvidenceRoot, record.Tenant)).FullName;
+        var path = Path.Combine(folder, EvidenceFormat.FileName(record.StartedAt, record.Runbook));
+        File.WriteAllBytes(path, envelope);
+        return path;
+    }
+
     public ReportModel Model(string? key = null, DateTimeOffset? since = null, IReadOnlyList<string>? tenants = null) =>
         ReportModel.Build(new ReportOptions
         {

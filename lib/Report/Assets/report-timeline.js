@@ -15,7 +15,8 @@ function sourceBlock(subject) {
   box.appendChild(el('div', 'mono', str(name) + '  ' + (str(version) || '(no version)') + '  sha256 ' + str(sha)));
   if (state === 'a') {
     const original = $('src-' + str(sha));
-    const pre = el('pre', 'src', original ? original.textContent : '');
+    const text = original ? original.querySelector('pre') : null;
+    const pre = el('pre', 'src', text ? text.textContent : '');
     box.appendChild(pre);
   } else {
     box.appendChild(el('div', state === 'd' ? 'fail' : 'i', SOURCE[state]));

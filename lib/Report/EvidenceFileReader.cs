@@ -36,6 +36,7 @@ public static class EvidenceFileReader
             throw new FormatException("no predicate");
         var startedAt = Time(p, "started_at") ?? throw new FormatException("no started_at");
         var checks = Objects(p, "checks").Select(Check).ToList();
+        var parameters = Parameters(p);
         var overallPass = p.TryGetProperty("overall_pass", out var op) && op.ValueKind == JsonValueKind.True;
         // v1 has no outcome: a run that did not pass, with no failed check but an unverified one, was incomplete.
         var outcome = Text(p, "outcome") is { } o && o is RunOutcomes.Passed or RunOutcomes.Failed or RunOutcomes.Incomplete ? o
@@ -62,7 +63,10 @@ public static class EvidenceFileReader
             Operator = Text(p, "operator"),
             Sequence = p.TryGetProperty("sequence", out var seq) && seq.ValueKind == JsonValueKind.Number && seq.TryGetInt64(out var n) ? n : null,
             Error = Text(p, "error"),
-            Parameters = Parameters(p),
+            Parameters = parameters,
+            FleetTenants = int.TryParse(parameters.GetValueOrDefault("tenants"), NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count
+                : p.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Object && result.TryGetProperty("tenants", out var t)
+                  && t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out count) ? count : null,
             Incomplete = Strings(p, "incomplete"),
             Steps = Objects(p, "steps").Select(Step).ToList(),
             Checks = checks,

@@ -92,7 +92,7 @@ internal static class HtmlSections
             html.Raw("<tr>").Element("td", null, run.StartedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
                 .Element("td", null, run.StartedAt.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture))
                 .Element("td", run.Outcome, run.Outcome)
-                .Element("td", null, run.Parameters.GetValueOrDefault("tenants") ?? "")
+                .Element("td", null, run.FleetTenants?.ToString(CultureInfo.InvariantCulture) ?? "")
                 .Element("td", null, string.Create(CultureInfo.InvariantCulture, $"{N(CheckStatus.Pass)}/{N(CheckStatus.Fail)}/{N(CheckStatus.Skipped)}/{N(CheckStatus.Incomplete)}"))
                 .Raw("<td><code>").Text(run.FileName).Raw("</code> ")
                 .Element("span", verdict?.Ok == true ? "pass" : "fail", verdict?.Ok == true ? "verified" : $"FAILED VERIFICATION: {verdict?.Reason ?? "no verdict"}")

@@ -33,6 +33,8 @@ public sealed record ReportRun
     public string? Error { get; init; }
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Incomplete { get; init; } = [];
+    /// <summary>A fleet-wide run's tenant count: its "tenants" parameter (v1) or its result's "tenants" (verify-fleet).</summary>
+    public int? FleetTenants { get; init; }
     public IReadOnlyList<StepRecord> Steps { get; init; } = [];
     public IReadOnlyList<CheckRecord> Checks { get; init; } = [];
 

@@ -53,8 +53,8 @@ public sealed class ReportEvidence : IDisposable
 
     public string WriteFleetProof(DateTimeOffset at, int tenants, bool pass = true)
     {
-        var record = Record(EvidenceFormat.FleetScope, "verify", at.AddMinutes(30),
-            parameters: new Dictionary<string, string> { ["tenants"] = tenants.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var record = Record(EvidenceFormat.FleetScope, "verify-fleet", at.AddMinutes(30));
+        record.Result = new System.Text.Json.Nodes.JsonObject { ["tenants"] = tenants, ["checks"] = 1 };
         record.Checks.Add(new CheckRecord("postgresql", "fleet_cross_tenant_connect", pass ? "DENIED" : "ALLOWED", at.AddMinutes(31), pass,
             pass ? "no tenant role may connect to another tenant's database" : "tenant_globex_user may connect to tenant_acme"));
         record.OverallPass = pass;

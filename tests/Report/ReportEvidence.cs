@@ -51,6 +51,15 @@ public sealed class ReportEvidence : IDisposable
         return Env.Writer.Write(last);
     }
 
+    /// <summary>A verify whose cross_db_connect fails (with this detail), own_prefix_rw is incomplete and own_key_decrypts skipped.</summary>
+    public static Func<CheckRecord, CheckRecord> OneOfEach(string failDetail) => c => c.Test switch
+    {
+        "cross_db_connect" => c with { Result = "ALLOWED", Pass = false, Detail = failDetail },
+        "own_prefix_rw" => CheckRecord.Incomplete(c.Store, c.Test, "redis unreachable") with { Step = c.Step },
+        "own_key_decrypts" => CheckRecord.Skipped(c.Store, c.Test, "no secrets file") with { Step = c.Step },
+        _ => c,
+    };
+
     public string WriteFleetProof(DateTimeOffset at, int tenants, bool pass = true)
     {
         var record = Record(EvidenceFormat.FleetScope, "verify-fleet", at.AddMinutes(30));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using RunbookHost.Evidence;
+using RunbookHost.Tenants;
 
 namespace RunbookHost.Report;
 
@@ -25,9 +26,9 @@ public sealed class EvidenceScan
     {
         var files = Folders(evidenceRoot)
             .Where(folder => onlyFolders is null || onlyFolders.Contains(folder))
-            .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(evidenceRoot, folder), "*.json")
-                .Where(f => !Path.GetFileName(f).StartsWith('.'))
-                .Select(f => (Folder: folder, Path: f)))
+            .SelectMany(folder => new DirectoryInfo(Path.Combine(evidenceRoot, folder)).EnumerateFiles("*.json")
+                .Where(f => !f.Name.StartsWith('.') && f.LinkTarget is null)
+                .Select(f => (Folder: folder, Path: f.FullName)))
             .ToList();
         var runs = new ConcurrentBag<ReportRun>();
         var unreadable = new ConcurrentBag<UnreadableEvidence>();
@@ -58,12 +59,14 @@ public sealed class EvidenceScan
         return new EvidenceScan(byFolder, unreadable.OrderBy(u => u.RelativePath, StringComparer.Ordinal).ToList());
     }
 
-    /// <summary>Tenant folders in ordinal order (the fleet folder included when present).</summary>
+    /// <summary>
+    /// Chain folders in ordinal order: valid tenant ids and the fleet folder. Anything else in the root (a hidden or
+    /// misnamed folder, the writer's own folders) is the verifier's to report; symbolic links are never followed.
+    /// </summary>
     public static IEnumerable<string> Folders(string evidenceRoot) =>
-        Directory.EnumerateDirectories(evidenceRoot)
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .Where(name => !name.StartsWith('.'))
+        new DirectoryInfo(evidenceRoot).EnumerateDirectories()
+            .Where(d => d.LinkTarget is null && (d.Name == EvidenceFormat.FleetScope || TenantId.TryParse(d.Name, out _, out _)))
+            .Select(d => d.Name)
             .Order(StringComparer.Ordinal);
 
     public IReadOnlyList<ReportRun> Fleet => RunsByFolder.GetValueOrDefault(EvidenceFormat.FleetScope) ?? [];

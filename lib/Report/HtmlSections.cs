@@ -20,7 +20,8 @@ internal static class HtmlSections
         }
         else
         {
-            html.Raw("<div class=\"banner fail\"><strong>").Text($"VERIFICATION FAILED: {v.Failed + model.Unreadable.Count} of {v.Files.Count} evidence files do not verify"
+            var bad = v.Files.Where(f => !f.Ok).Select(f => f.RelativePath).Union(model.Unreadable.Select(u => u.RelativePath), StringComparer.Ordinal).Count();
+            html.Raw("<div class=\"banner fail\"><strong>").Text($"VERIFICATION FAILED: {bad} of {v.Files.Count} evidence files do not verify"
                 + (v.Problems.Count > 0 ? $", {v.Problems.Count} other problem(s)" : "")).Raw("</strong><div>")
                 .Text("What they claim is shown below but cannot be relied on. In words:").Raw("</div>")
                 .List(failures, MaxListed, "and {0} more").Raw("</div>");

@@ -40,6 +40,9 @@ public static class Program
                 evidence.AddCommand<EvidenceHeadsCommand>("heads");
                 evidence.AddCommand<EvidenceRotateKeyCommand>("rotate-key");
             });
+            config.AddCommand<ReportCommand>("report")
+                .WithExample("report", "evidence", "-o", "report.html")
+                .WithExample("report", "evidence", "--key", "pinned.pub.pem", "--format", "hdf", "-o", "report.hdf.json");
         });
         try
         {

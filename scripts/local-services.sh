@@ -22,6 +22,11 @@ install_packages() {
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
+  # The report's browser tests (tests/Report) open report.html in headless chromium: installed for the test suite
+  # (CI=true, or RUNBOOKHOST_TEST_TOOLS=1), not for a quickstart that only needs the services.
+  if [ -n "${CI:-}" ] || [ "${RUNBOOKHOST_TEST_TOOLS:-}" = 1 ]; then
+    dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed" || missing+=(chromium)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -1,8 +1,6 @@
 using System.ComponentModel;
 using System.Security.Cryptography;
-using RunbookHost.Cli.Execution;
 using RunbookHost.Evidence;
-using RunbookHost.Registry;
 using Spectre.Console.Cli;
 
 namespace RunbookHost.Cli.Commands;
@@ -37,31 +35,11 @@ internal sealed class EvidenceVerifyCommand : AsyncCommand<EvidenceVerifyCommand
     {
         if (!File.Exists(settings.Path) && !Directory.Exists(settings.Path))
             throw new UsageException($"no such evidence file or folder: {settings.Path}");
-        if (settings.Heads is not null && !File.Exists(settings.Heads))
-            throw new UsageException($"no such heads file: {settings.Heads}");
         if (settings.RunningGraceMinutes is < 1 or > 100_000)
             throw new UsageException("--running-grace must be 1-100000 minutes");
         var environment = HostEnvironment.Create(settings, quiet: true);
-        var pins = new List<PinnedKey>(PinnedFromOptions(settings.Keys, environment.Settings.Evidence.TrustedKeys));
-        var registry = settings.NoRegistry ? null : EvidenceSinks.RegistryFor(environment.Settings);
-        IReadOnlyList<RunRow>? runs = null;
-        if (registry is not null)
-        {
-            var (keys, rows) = await ReadRegistry(registry, cancellationToken);
-            pins.AddRange(keys.Select(k => new PinnedKey("registry", k.KeyId, k.PublicKeyPem, k.RetiredAt)));
-            runs = rows;
-        }
-        if (pins.Count == 0)
-            throw new UsageException("no trusted evidence key: pin one with --key <public-key.pem>, Evidence:TrustedKeys (key ids), " +
-                                     "or a registry holding the signing keys (Postgres:AdminConnectionString); a key beside the evidence is never trusted by itself");
-        var options = new EvidenceVerifyOptions
-        {
-            TrustedKeys = pins,
-            PublishedHeads = settings.Heads,
-            RegistryRuns = runs,
-            Now = environment.Clock.GetUtcNow(),
-            RunningGrace = TimeSpan.FromMinutes(settings.RunningGraceMinutes),
-        };
+        var (options, registryMode) = await EvidenceTrustInputs.Build(environment, settings.Keys, settings.Heads, settings.NoRegistry,
+            TimeSpan.FromMinutes(settings.RunningGraceMinutes), cancellationToken);
         EvidenceReport report;
         try
         {
@@ -71,53 +49,9 @@ internal sealed class EvidenceVerifyCommand : AsyncCommand<EvidenceVerifyCommand
         {
             throw new UsageException(error.Message);
         }
-        report.Mode.Insert(0, registry is not null ? $"registry: cross-checked (database {registry.Database}, {runs!.Count} runs)"
-            : settings.NoRegistry ? "registry: not checked (--no-registry)" : "registry: not checked (none configured)");
+        report.Mode.Insert(0, registryMode);
         Print(report);
         return report.Ok ? ExitCodes.Success : ExitCodes.VerificationFailed;
-    }
-
-    private static IEnumerable<PinnedKey> PinnedFromOptions(IEnumerable<string> keyFiles, IEnumerable<string> keyIds)
-    {
-        foreach (var file in keyFiles)
-        {
-            string pem;
-            try
-            {
-                pem = File.ReadAllText(file);
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"--key {file}: cannot be read ({error.Message})");
-            }
-            yield return new PinnedKey($"--key {file}", PublicKeyPem: pem);
-        }
-        foreach (var id in keyIds)
-        {
-            if (!System.Text.RegularExpressions.Regex.IsMatch(id, "\\A[0-9a-f]{64}\\z"))
-                throw new UsageException("Evidence:TrustedKeys holds an entry that is not a key id (64 lowercase hex characters)");
-            yield return new PinnedKey("configuration Evidence:TrustedKeys", KeyId: id);
-        }
-    }
-
-    private static async Task<(IReadOnlyList<SigningKeyRecord>, IReadOnlyList<RunRow>)> ReadRegistry(TenantRegistry registry, CancellationToken ct)
-    {
-        // Read only: an auditor's role may not be allowed to migrate, and verification must not change what it verifies.
-        try
-        {
-            var keys = await registry.ListSigningKeysAsync(ct);
-            var runs = (await registry.ListRunsAsync(EvidenceScopes.Tenant, null, ct)).Concat(await registry.ListRunsAsync(EvidenceScopes.Fleet, null, ct)).ToList();
-            return (keys, runs);
-        }
-        catch (Npgsql.PostgresException error) when (error.SqlState is Npgsql.PostgresErrorCodes.UndefinedTable or Npgsql.PostgresErrorCodes.InvalidCatalogName)
-        {
-            throw new UsageException($"the registry database {registry.Database} has no signing keys or runs yet (it is missing or not migrated); " +
-                                     "pass --no-registry to verify offline");
-        }
-        catch (Exception error) when (error is Npgsql.NpgsqlException or TimeoutException)
-        {
-            throw new UsageException($"the registry is unreachable ({error.Message.ReplaceLineEndings(" ")}); pass --no-registry to verify offline");
-        }
     }
 
     private static void Print(EvidenceReport report)

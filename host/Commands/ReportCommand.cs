@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Security.Cryptography;
 using RunbookHost.Report;
 using RunbookHost.Tenants;
 using Spectre.Console.Cli;
@@ -7,7 +8,7 @@ using Spectre.Console.Cli;
 namespace RunbookHost.Cli.Commands;
 
 [Description("Write the auditor's report of an evidence folder: one self-contained HTML file (default), HDF JSON or JUnit XML. Exit 0 when every file verified, 3 when the report shows verification failures")]
-internal sealed class ReportCommand : Command<ReportCommand.Settings>
+internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
 {
     public sealed class Settings : GlobalSettings
     {
@@ -24,8 +25,16 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
         public string Format { get; init; } = "html";
 
         [CommandOption("--key <PEM>")]
-        [Description("Trusted public key, obtained independently (default: signing-key.pub.pem in the evidence folder, flagged in the report)")]
-        public string? PublicKey { get; init; }
+        [Description("A trusted public key, obtained independently (repeatable); also Evidence:TrustedKeys and the registry's signing keys, as for `evidence verify`")]
+        public string[] Keys { get; init; } = [];
+
+        [CommandOption("--heads <FILE>")]
+        [Description("Chain heads you hold (from `evidence heads --out`): a chain cut or rewritten since is shown at the top")]
+        public string? Heads { get; init; }
+
+        [CommandOption("--no-registry")]
+        [Description("Do not cross-check the registry (and do not trust its keys), even when one is configured")]
+        public bool NoRegistry { get; init; }
 
         [CommandOption("--since <DATE>")]
         [Description("Show only runs that started at or after this UTC date or time (yyyy-MM-dd or ISO 8601); verification still covers every file")]
@@ -36,10 +45,21 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
         public string[] Tenants { get; init; } = [];
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var (options, format, output) = Validate(settings);
-        var model = ReportModel.Build(options, TimeProvider.System);
+        var environment = HostEnvironment.Create(settings, quiet: true);
+        var (trust, registryMode) = await EvidenceTrustInputs.Build(environment, settings.Keys, settings.Heads, settings.NoRegistry,
+            TimeSpan.FromHours(1), cancellationToken);
+        ReportModel model;
+        try
+        {
+            model = ReportModel.Build(options with { Trust = trust, RegistryMode = registryMode }, environment.Clock);
+        }
+        catch (CryptographicException error)
+        {
+            throw new UsageException(error.Message);
+        }
         ReportOutput.Write(output, model, format);
         var v = model.Verification;
         Console.Out.WriteLine($"report: {output} ({format.ToString().ToLowerInvariant()}): {model.Matrix.Rows.Count} tenant(s), {model.RunCount} run(s), "
@@ -58,8 +78,8 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
             throw new UsageException($"cannot write the report to {s.Output}: not a file in an existing folder");
         if (!Enum.TryParse<ReportFormat>(s.Format, ignoreCase: true, out var format) || !Enum.IsDefined(format) || s.Format.Any(char.IsDigit))
             throw new UsageException($"unknown report format '{s.Format}': html, hdf or junit");
-        if (s.PublicKey is not null && !File.Exists(s.PublicKey))
-            throw new UsageException($"no such key file: {s.PublicKey}");
+        foreach (var key in s.Keys.Where(k => !File.Exists(k)))
+            throw new UsageException($"no such key file: {key}");
         DateTimeOffset? since = null;
         if (s.Since is not null)
         {
@@ -77,7 +97,7 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
         var options = new ReportOptions
         {
             EvidenceRoot = Path.GetFullPath(s.Evidence),
-            KeyPath = s.PublicKey is null ? null : Path.GetFullPath(s.PublicKey),
+            Trust = new RunbookHost.Evidence.EvidenceVerifyOptions(),
             RunbooksFolder = Path.GetFullPath(s.RunbooksFolder),
             Since = since,
             Tenants = tenants.Count == 0 ? null : tenants.Distinct(StringComparer.Ordinal).ToList(),

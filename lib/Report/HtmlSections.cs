@@ -16,19 +16,16 @@ internal static class HtmlSections
         if (failures.Count == 0 && v.Ok)
         {
             html.Raw("<div class=\"banner ok\"><strong>").Text($"Verified: all {v.Files.Count} evidence files").Raw("</strong><div>")
-                .Text($"Signatures, the trusted key and every chain check out ({Keys(v)}). Registry cross-check: {v.RegistryCheck}.").Raw("</div></div>");
+                .Text($"Signatures by pinned keys, chains and chain heads check out ({Keys(v)}); {v.RegistryCheck}.").Raw("</div></div>");
         }
         else
         {
             var bad = v.Files.Where(f => !f.Ok).Select(f => f.RelativePath).Union(model.Unreadable.Select(u => u.RelativePath), StringComparer.Ordinal).Count();
             html.Raw("<div class=\"banner fail\"><strong>").Text($"VERIFICATION FAILED: {bad} of {v.Files.Count} evidence files do not verify"
                 + (v.Problems.Count > 0 ? $", {v.Problems.Count} other problem(s)" : "")).Raw("</strong><div>")
-                .Text("What they claim is shown below but cannot be relied on. In words:").Raw("</div>")
+                .Text($"What they claim is shown below but cannot be relied on; {v.RegistryCheck}. In words:").Raw("</div>")
                 .List(failures, MaxListed, "and {0} more").Raw("</div>");
         }
-        if (v.Keys.Count > 0 && !v.Keys.Any(k => k.Independent))
-            html.Raw("<div class=\"banner warn\">").Text("The trusted key came from the evidence folder itself: someone who can rewrite the evidence can replace it too. "
-                + "Pass --key with a copy of the public key obtained independently, and compare its fingerprint (below).").Raw("</div>");
         html.Raw("</section>\n");
     }
 
@@ -110,12 +107,12 @@ internal static class HtmlSections
 
     public static void Footer(HtmlOutput html, ReportModel model)
     {
-        html.Raw("<footer><div>").Text($"Trusted key fingerprint(s): {Keys(model.Verification)}").Raw("</div><div>")
+        html.Raw("<footer><div>").Text($"Key fingerprint(s) that verified: {Keys(model.Verification)}").Raw("</div><div>")
             .Text($"Generated {HtmlReportWriter.Stamp(model.GeneratedAt)} by runbook-host {model.Options.HostVersion}; source looked up in {model.Sources.Folder}.")
             .Raw("</div><div>").Text("This file is self-contained: it loads nothing from any network, and its Content-Security-Policy forbids it to.")
             .Raw("</div></footer>");
     }
 
     private static string Keys(ReportVerification v) =>
-        v.Keys.Count == 0 ? "none usable" : string.Join("; ", v.Keys.Select(k => $"{k.Fingerprint} (from {k.Source})"));
+        v.Keys.Count == 0 ? "none verified any file" : string.Join("; ", v.Keys.Select(k => $"{k.Fingerprint} (pinned by {k.Source}; {k.Files} file(s))"));
 }

@@ -44,7 +44,7 @@ public sealed class ReportModel
         ArgumentNullException.ThrowIfNull(options);
         var generatedAt = time.GetUtcNow();
         var folders = options.Tenants is null ? null : options.Tenants.Append(EvidenceFormat.FleetScope).Distinct(StringComparer.Ordinal).ToList();
-        var verification = ReportVerification.Run(options.EvidenceRoot, options.KeyPath, folders);
+        var verification = ReportVerification.Run(options.EvidenceRoot, options.Trust, folders, options.RegistryMode);
         var scan = EvidenceScan.Read(options.EvidenceRoot, folders?.ToHashSet(StringComparer.Ordinal));
         IReadOnlyList<ReportRun> InPeriod(IReadOnlyList<ReportRun> runs) =>
             options.Since is { } since ? runs.Where(r => r.StartedAt >= since).ToList() : runs;

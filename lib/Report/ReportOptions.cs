@@ -4,8 +4,10 @@ namespace RunbookHost.Report;
 public sealed record ReportOptions
 {
     public required string EvidenceRoot { get; init; }
-    /// <summary>The trusted public key (PEM); null: the one in the evidence folder, which the report flags as not independent.</summary>
-    public string? KeyPath { get; init; }
+    /// <summary>What verification trusts and cross-checks: the same pinned keys, heads and registry runs as `evidence verify`.</summary>
+    public required RunbookHost.Evidence.EvidenceVerifyOptions Trust { get; init; }
+    /// <summary>Whether the registry was cross-checked, in words ("registry: cross-checked (…)", "registry: not checked (…)").</summary>
+    public string RegistryMode { get; init; } = "registry: not checked";
     public string RunbooksFolder { get; init; } = "runbooks";
     /// <summary>Only runs that started at or after this instant are shown (verification always covers every file).</summary>
     public DateTimeOffset? Since { get; init; }

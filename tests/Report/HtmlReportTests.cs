@@ -105,16 +105,12 @@ public sealed class HtmlReportTests : IDisposable
     }
 
     [Fact]
-    public void AVerifiedFolderSaysSoAndWarnsWhenTheKeyIsNotIndependent()
+    public void AVerifiedFolderSaysSoAndNamesTheFingerprintThatVerified()
     {
         _evidence.WriteTenant("acme");
-        var (_, besideEvidence) = Render(_evidence.Model());
-        Assert.Contains("Verified: all 4 evidence files", besideEvidence.QuerySelector("#verification")!.TextContent);
-        Assert.Contains("came from the evidence folder itself", besideEvidence.QuerySelector("#verification")!.TextContent);
-
-        var (_, pinned) = Render(_evidence.Model(key: _evidence.Env.PublicKeyPath));
-        Assert.DoesNotContain("came from the evidence folder itself", pinned.QuerySelector("#verification")!.TextContent);
-        Assert.Contains(_evidence.Env.Signer.KeyId, pinned.QuerySelector("footer")!.TextContent);
+        var (_, document) = Render(_evidence.Model());
+        Assert.Contains("Verified: all 4 evidence files", document.QuerySelector("#verification")!.TextContent);
+        Assert.Contains($"{_evidence.Env.Signer.KeyId} (pinned by --key {_evidence.Env.PublicKeyPath}; 4 file(s))", document.QuerySelector("footer")!.TextContent);
     }
 
     [Fact]

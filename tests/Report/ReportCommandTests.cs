@@ -40,7 +40,7 @@ public sealed class ReportCommandTests : IDisposable
         using var other = new Tests.Evidence.EvidenceTestEnvironment();
         var run = await _host.Run("report", _evidence.EvidenceRoot, "--key", other.PublicKeyPath, "-o", Out("r.html"));
         Assert.Equal(3, run.ExitCode);
-        Assert.Contains("not by the trusted key", File.ReadAllText(Out("r.html")));
+        Assert.Contains("untrusted-key", File.ReadAllText(Out("r.html")));
     }
 
     [Theory]
@@ -55,6 +55,16 @@ public sealed class ReportCommandTests : IDisposable
         var run = await _host.Run("report", _evidence.EvidenceRoot, option, value, "-o", Out("r.html"));
         Assert.Equal(2, run.ExitCode);
         Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(File.Exists(Out("r.html")));
+    }
+
+    [Fact]
+    public async Task WithoutAPinnedKeyNothingIsTrustedAndNothingIsWritten()
+    {
+        _evidence.WriteTenant("acme");
+        var run = await _host.Run("report", _evidence.EvidenceRoot, "-o", Out("r.html"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("no trusted evidence key", run.StandardError);
         Assert.False(File.Exists(Out("r.html")));
     }
 

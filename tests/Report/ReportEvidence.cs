@@ -85,6 +85,7 @@ public sealed class ReportEvidence : IDisposable
             Subjects = [new($"runbooks/{file}", Sha(file)), new("runbooks/shared/isolation-checks.csx", Sha("shared/isolation-checks.csx")),
                 new("runbooks/runbooks.lock", Sha("runbooks.lock"))],
             Tenant = tenant,
+            Scope = tenant == EvidenceFormat.FleetScope ? EvidenceScopes.Fleet : EvidenceScopes.Tenant,
             Parameters = parameters ?? new Dictionary<string, string>(),
             StartedAt = startedAt,
             FinishedAt = startedAt.AddSeconds(2.5),
@@ -114,7 +115,7 @@ public sealed class ReportEvidence : IDisposable
     /// </summary>
     public string WriteFirstFileFast(RunRecord record)
     {
-        var payload = EvidencePayload.Serialize(record, previous: null, Env.Clock);
+        var payload = EvidencePayload.Serialize(record, previous: null, 1, Env.Clock);
         var envelope = EvidenceFormat.SerializeEnvelope(EvidenceFormat.PayloadType, payload, Env.Signer.KeyId,
             Env.Signer.Sign(DssePae.Encode(EvidenceFormat.PayloadType, payload)));
         var folder = Directory.CreateDirectory(Path.Combine(EvidenceRoot, record.Tenant)).FullName;
@@ -127,7 +128,7 @@ public sealed class ReportEvidence : IDisposable
         ReportModel.Build(new ReportOptions
         {
             EvidenceRoot = EvidenceRoot,
-            KeyPath = key,
+            Trust = EvidenceVerifyOptions.WithKeyFile(key ?? Env.PublicKeyPath),
             RunbooksFolder = RunbooksDir,
             Since = since,
             Tenants = tenants,

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Assigned first so that a failure of the script stops this one (set -e ignores it inside eval "$(...)").
-service_env=$(bash scripts/local-services.sh)
+# RUNBOOKHOST_TEST_TOOLS=1: also the tools only the tests use (chromium for the report's browser tests).
+service_env=$(RUNBOOKHOST_TEST_TOOLS=1 bash scripts/local-services.sh)
 eval "$service_env"
 export RUNBOOKHOST_TEST_POSTGRES="$RUNBOOKHOST_Postgres__AdminConnectionString"
 export RUNBOOKHOST_TEST_REDIS="$RUNBOOKHOST_Redis__Configuration"

@@ -20,6 +20,9 @@ internal sealed partial class EvidenceTree
     /// <summary>Each chain head file found in `_heads/` (chain name → path).</summary>
     public SortedDictionary<string, string> Heads { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The repository's evidence/README.md, which says what the folder is for; listed as skipped, never read as evidence.</summary>
+    public const string ReadmeFileName = "README.md";
+
     /// <summary>The whole tree under <paramref name="root"/>.</summary>
     public static EvidenceTree ScanRoot(string root, EvidenceReport report)
     {
@@ -33,6 +36,8 @@ internal sealed partial class EvidenceTree
             {
                 if (name == EvidenceFormat.PublicKeyFileName)
                     report.Skipped.Add((entry.FullName, "the current public key (trusted only when pinned)"));
+                else if (name == ReadmeFileName)
+                    report.Skipped.Add((entry.FullName, "the folder's README (documentation, not evidence)"));
                 else
                     Unexpected(report, entry, "a file in the evidence root; evidence lives in chain folders");
             }

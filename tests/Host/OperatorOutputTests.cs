@@ -51,6 +51,9 @@ public sealed class OperatorOutputTests
             ["RUNBOOKHOST_Paths__Cache"] = Path.Combine(host.WorkDir, ".cache", "runbooks"),
             ["RUNBOOKHOST_Paths__Logs"] = Path.Combine(host.WorkDir, ".cache", "logs"),
             ["RUNBOOKHOST_Run__Parallelism"] = "1",
+            // tmux starts the command with the test runner's environment: no store and no registry of the developer's.
+            ["RUNBOOKHOST_Postgres__AdminConnectionString"] = "",
+            ["RUNBOOKHOST_Redis__Configuration"] = "",
         }.Select(p => $"{p.Key}='{p.Value}'"));
         var command = $"cd '{host.WorkDir}' && env {environment} dotnet '{HostProcess.HostDll}' run slow {string.Join(' ', tenants)}; echo EXITED $?; sleep 30";
         await Tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", command);

@@ -25,7 +25,7 @@ echo "== the runbooks (pinned by runbooks/runbooks.lock)"
 "$host" list
 
 echo "== provision two demo tenants (spec §10: key, credentials, SOPS file, PostgreSQL, Redis; their networks; verification, registry)"
-"$host" run provision --tenant acme --tenant globex
+"$host" run provision --tenant acme --tenant globex --verbose   # every line names its tenant
 
 echo "== the nightly job: verify every tenant, then the fleet-wide isolation proof"
 "$host" run verify --all-tenants

@@ -26,15 +26,19 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
             Runbooks(options.RunbooksFolder),
             Tool("age", "/usr/bin/age", "optional: runbook-host implements age natively"),
         };
+        lines.Add(DoctorNotes.Network(settings));
         foreach (var (name, ok, detail) in lines)
             Console.Out.WriteLine($"{(ok ? "ok  " : "FAIL")}  {name,-10} {detail}");
+        // Warnings: nothing is broken, but an operator should know (they never change the exit code).
+        foreach (var (name, detail) in DoctorNotes.Warnings(settings))
+            Console.Out.WriteLine($"warn  {name,-10} {detail}");
         return lines.All(l => l.Ok) ? ExitCodes.Success : ExitCodes.RunbookFailed;
     }
 
     private static async Task<(string, bool, string)> Postgres(RunbookHost.Configuration.PostgresSettings postgres)
     {
         if (!postgres.Enabled || postgres.AdminConnectionString.Length == 0)
-            return ("postgres", true, "not configured (RUNBOOKHOST_Postgres__AdminConnectionString): skipped by runbooks");
+            return ("postgres", true, "not configured (RUNBOOKHOST_Postgres__AdminConnectionString): its steps are skipped, and its checks incomplete for tenants that have it");
         try
         {
             var builder = new NpgsqlConnectionStringBuilder(postgres.AdminConnectionString) { Timeout = 5 };
@@ -76,7 +80,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
     private static async Task<(string, bool, string)> Redis(RunbookHost.Configuration.RedisSettings redis)
     {
         if (!redis.Enabled || redis.Configuration.Length == 0)
-            return ("redis", true, "not configured (RUNBOOKHOST_Redis__Configuration): skipped by runbooks");
+            return ("redis", true, "not configured (RUNBOOKHOST_Redis__Configuration): its steps are skipped, and its checks incomplete for tenants that have it");
         var options = ConfigurationOptions.Parse(redis.Configuration);
         options.AbortOnConnectFail = true;
         options.ConnectTimeout = 5000;
@@ -95,7 +99,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
     private static async Task<(string, bool, string)> Minio(RunbookHost.Stores.Minio.MinioSettings minio)
     {
         if (!minio.Enabled || !minio.IsConfigured)
-            return ("minio", true, "not configured (RUNBOOKHOST_Minio__Endpoint, __AccessKey, __SecretKey): skipped by runbooks");
+            return ("minio", true, "not configured (RUNBOOKHOST_Minio__Endpoint, __AccessKey, __SecretKey): its steps are skipped, and its checks incomplete for tenants that have it");
         try
         {
             using var store = new RunbookHost.Stores.Minio.MinioTenantStore(minio);
@@ -112,7 +116,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
     private static async Task<(string, bool, string)> Qdrant(RunbookHost.Stores.Qdrant.QdrantSettings qdrant)
     {
         if (!qdrant.Enabled || qdrant.Endpoint.Length == 0)
-            return ("qdrant", true, "not configured (RUNBOOKHOST_Qdrant__Endpoint, __ApiKey): skipped by runbooks");
+            return ("qdrant", true, "not configured (RUNBOOKHOST_Qdrant__Endpoint, __ApiKey): its steps are skipped, and its checks incomplete for tenants that have it");
         try
         {
             using var store = new RunbookHost.Stores.Qdrant.QdrantTenantStore(qdrant);

@@ -22,6 +22,22 @@ public class DoctorCommandTests
         Assert.Contains(lines, l => l.StartsWith("ok    qdrant", StringComparison.Ordinal) && l.Contains("not configured"));
     }
 
+    [Fact]
+    public async Task DoctorWarnsWhenAFailedNightlyRunWouldReachNobodyWithoutFailing()
+    {
+        using var host = new HostProcess();
+        host.Environment["RUNBOOKHOST_Schedule__MetricsAddress"] = "off";
+
+        var nobody = await host.Run("doctor");
+
+        Assert.Equal(0, nobody.ExitCode);
+        Assert.Contains(nobody.StandardOutput.Split('\n'), l => l.StartsWith("warn  notify", StringComparison.Ordinal) && l.Contains("reaches nobody"));
+
+        host.Environment["RUNBOOKHOST_Schedule__WebhookUrl"] = "https://hooks.example.invalid/runbook-host";
+        var webhook = await host.Run("doctor");
+        Assert.DoesNotContain("warn  notify", webhook.StandardOutput);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

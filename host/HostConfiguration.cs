@@ -88,6 +88,7 @@ internal static partial class HostConfiguration
         try
         {
             settings.Network.Validate();
+            settings.Pki.Validate();
             if (settings.Network.Provider == RunbookHost.Network.NetworkProviders.Hetzner && settings.Hetzner.IsConfigured)
                 settings.Hetzner.Validate();
         }

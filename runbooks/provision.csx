@@ -1,5 +1,5 @@
 // @runbook  provision
-// @version  2.1.0
+// @version  2.2.0
 // @summary  Give a tenant its own key, credentials and isolated namespace in every store (spec §10)
 #load "shared/isolation-checks.csx"
 
@@ -15,6 +15,9 @@ await Step("net §3 reserve the tenant's private range from the pool", Network.R
 await Step("§10.0 register the tenant as provisioning (§8.1)", Registry.Register());
 await Step("§10.1 generate the tenant's age key pair (§6.2)", Keys.EnsureKey());
 await Step("§10.2-3 generate credentials into the SOPS-encrypted secrets file (§6.3, §6.4)", Keys.EnsureSecrets());
+// Process isolation tasks 2.1-2.3: the tenant's own intermediate CA (the platform root is created the first time), its key
+// encrypted to the tenant's age key in the secrets file just written, so rotate-keys and deprovision cover it (docs/pki.md).
+await Step("pki 2.3 the tenant's intermediate CA, name-constrained to .<tenant>.serviceradar (tasks 1.1, 2.1-2.3)", Pki.EnsureTenantCa());
 await Step("§10.4 MinIO bucket, IAM user and policy (§2.1-§2.3)", Minio.Provision());
 await Step("§10.5 PostgreSQL database and user (§3.1)", Postgres.Provision());
 await Step("§3 PostgreSQL cluster hardening: PUBLIC may not connect to postgres or template1 (opt-in)", Postgres.HardenSystemDatabases());

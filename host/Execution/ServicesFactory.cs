@@ -1,6 +1,7 @@
 using RunbookHost.Configuration;
 using RunbookHost.Keys.KeyRing;
 using RunbookHost.Network;
+using RunbookHost.Pki;
 using RunbookHost.Registry;
 using RunbookHost.Runbooks;
 using RunbookHost.Stores.Minio;
@@ -20,11 +21,12 @@ internal sealed class ServicesFactory : IAsyncDisposable
     {
         var postgresConfigured = settings.Postgres.Enabled && settings.Postgres.AdminConnectionString.Length > 0;
         Registry = postgresConfigured ? new TenantRegistry(settings.Postgres, settings.Registry) : null;
+        var keys = new TenantKeyRing(settings.Paths.Secrets, clock);
         Services = new RunbookServices
         {
             Settings = settings,
             Clock = clock,
-            Keys = new TenantKeyRing(settings.Paths.Secrets, clock),
+            Keys = keys,
             Registry = Registry,
             RegistryDisabled = NoRegistry,
             Postgres = postgresConfigured ? new PostgresTenantStore(settings.Postgres) : null,
@@ -38,6 +40,8 @@ internal sealed class ServicesFactory : IAsyncDisposable
             QdrantDisabled = Disabled("Qdrant", "Qdrant", settings.Qdrant.Enabled),
             Network = Registry is null ? null : Network(settings, Registry, clock),
             NetworkDisabled = NoRegistry,
+            Pki = Registry is null ? null : new PkiService(new PkiFiles(settings.Paths.Secrets), settings.Pki, keys, Registry, clock),
+            PkiDisabled = NoRegistry,
         };
     }
 

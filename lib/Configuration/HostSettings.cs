@@ -22,6 +22,8 @@ public sealed class HostSettings
     /// <summary>The online network provider (Network:Provider=hetzner).</summary>
     public Network.Hetzner.HetznerSettings Hetzner { get; set; } = new();
     public Evidence.EvidenceSettings Evidence { get; set; } = new();
+    /// <summary>Certificate lifetimes and the CA rotation overlap (docs/pki.md).</summary>
+    public Pki.PkiSettings Pki { get; set; } = new();
 }
 
 /// <summary>What verification must prove beyond what the registry records for each tenant.</summary>

@@ -105,6 +105,40 @@ public static partial class RegistryMigrations
                 CHECK (successor_key_id <> key_id)
             );
             """),
+        // The PKI (docs/pki.md): each tenant's intermediate CAs (at most one active; a rotated one is retiring during the
+        // overlap, then revoked with reason superseded) and every certificate issued, by serial. The certificates and keys
+        // themselves live in the secrets folder; the fingerprint here is what verification compares the file with.
+        // issued_certificates.ca_serial is the issuer's serial: a tenant CA, or the root / platform-admin CA (tenant_id NULL).
+        new(6, "tenant certificate authorities and issued certificates", """
+            CREATE TABLE tenant_cas (
+                serial            text PRIMARY KEY CHECK (serial ~ '^[0-9a-f]{2,40}$'),
+                tenant_id         text NOT NULL CHECK (tenant_id ~ '^[a-z][a-z0-9]{2,31}$'),
+                sha256_fingerprint text NOT NULL UNIQUE CHECK (sha256_fingerprint ~ '^[0-9a-f]{64}$'),
+                not_before        timestamptz NOT NULL,
+                not_after         timestamptz NOT NULL CHECK (not_after > not_before),
+                status            text NOT NULL CHECK (status IN ('active', 'retiring', 'revoked')),
+                created_at        timestamptz NOT NULL DEFAULT now(),
+                retiring_since    timestamptz,
+                revoked_at        timestamptz,
+                reason            text,
+                CHECK ((status = 'revoked') = (revoked_at IS NOT NULL)),
+                CHECK (status <> 'retiring' OR retiring_since IS NOT NULL)
+            );
+            CREATE UNIQUE INDEX tenant_cas_one_active ON tenant_cas (tenant_id) WHERE status = 'active';
+            CREATE INDEX tenant_cas_tenant ON tenant_cas (tenant_id, created_at);
+
+            CREATE TABLE issued_certificates (
+                serial     text PRIMARY KEY CHECK (serial ~ '^[0-9a-f]{2,40}$'),
+                tenant_id  text CHECK (tenant_id ~ '^[a-z][a-z0-9]{2,31}$'),
+                ca_serial  text NOT NULL CHECK (ca_serial ~ '^[0-9a-f]{2,40}$'),
+                identity   text NOT NULL,
+                kind       text NOT NULL CHECK (kind IN ('component', 'server', 'platform-admin')),
+                not_after  timestamptz NOT NULL,
+                issued_at  timestamptz NOT NULL DEFAULT now(),
+                CHECK ((kind = 'component') = (tenant_id IS NOT NULL))
+            );
+            CREATE INDEX issued_certificates_tenant ON issued_certificates (tenant_id, issued_at);
+            """),
         // Each tenant's private network (docs/network.md): its range from the configured pool, never overlapping another
         // tenant's (the exclusion constraint holds across pool changes). is_octet: the slot is the tenant's tenant_octet.
         // No foreign key: a network is reserved before the tenant registers, so a pool exhaustion refuses before anything.
@@ -120,6 +154,6 @@ public static partial class RegistryMigrations
                 CONSTRAINT tenant_networks_disjoint EXCLUDE USING gist (network inet_ops WITH &&)
             );
             """),
-        // Migration numbers 6, 8 and 9 are reserved for work in progress on other branches (PKI, key files, PostgreSQL checks); take the next free number when adding one.
+        // Migration numbers 8 and 9 are reserved for work in progress on other branches (key files, NATS); take the next free number when adding one.
     ];
 }

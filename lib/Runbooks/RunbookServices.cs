@@ -31,4 +31,7 @@ public sealed class RunbookServices
     /// <summary>The range allocator and the network provider (docker or hetzner); null without a registry to allocate from.</summary>
     public Network.NetworkService? Network { get; init; }
     public string NetworkDisabled { get; init; } = "";
+    /// <summary>The platform and tenant CAs (docs/pki.md); null without a registry to record them in.</summary>
+    public Pki.PkiService? Pki { get; init; }
+    public string PkiDisabled { get; init; } = "";
 }

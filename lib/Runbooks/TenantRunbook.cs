@@ -1,4 +1,5 @@
 using RunbookHost.Network;
+using RunbookHost.Pki;
 using RunbookHost.Runbooks.Steps;
 using RunbookHost.Tenants;
 
@@ -22,6 +23,7 @@ public sealed class TenantRunbook : Runbook
         Qdrant = new QdrantSteps(run, services.Qdrant, services.QdrantDisabled);
         Redis = new RedisSteps(run, services.Redis, services.RedisDisabled);
         Network = new NetworkSteps(scope, services.Network, services.NetworkDisabled);
+        Pki = new PkiSteps(run, services.Pki, services.PkiDisabled);
     }
 
     /// <summary>The validated tenant this run is for.</summary>
@@ -40,4 +42,6 @@ public sealed class TenantRunbook : Runbook
     public RedisSteps Redis { get; }
     /// <summary>The tenant's private network, firewall, volume and compute (network spec; docker offline, hetzner online).</summary>
     public NetworkSteps Network { get; }
+    /// <summary>The tenant's intermediate CA under the platform root: create, verify, revoke (process isolation spec; docs/pki.md).</summary>
+    public PkiSteps Pki { get; }
 }

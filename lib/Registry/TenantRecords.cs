@@ -67,10 +67,10 @@ public sealed record TenantKeyRecord(
     DateTimeOffset? ValidFrom = null,
     DateTimeOffset? ValidTo = null)
 {
-    /// <summary>"2026-09-01T10:00Z .. 2026-12-01T10:00Z" (or ".. now" for the active key).</summary>
+    /// <summary>"2026-09-01T10:00:00Z .. 2026-12-01T10:00:00Z" (or ".. now" for the active key).</summary>
     public string Window => $"{Stamp(ValidFrom ?? CreatedAt)} .. {(ValidTo is { } to ? Stamp(to) : "now")}";
 
-    internal static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public static class KeyStatus

@@ -1,6 +1,7 @@
 using RunbookHost.Keys.Age;
 using RunbookHost.Keys.Sops;
 using RunbookHost.Registry;
+using RunbookHost.Runbooks;
 using RunbookHost.Tenants;
 
 namespace RunbookHost.Keys.KeyRing;
@@ -15,8 +16,11 @@ namespace RunbookHost.Keys.KeyRing;
 /// <param name="PublicKey">The recipient that matched a key of the tenant (null when none did).</param>
 /// <param name="KeyPath">The key file on disk for <see cref="PublicKey"/>; null when it is gone (purged) or unknown.</param>
 /// <param name="Version">The key history row of <see cref="PublicKey"/>; null without a registry, or for a key it never recorded.</param>
-public sealed record BackupKey(TenantId Tenant, IReadOnlyList<string> Recipients, string? PublicKey, string? KeyPath, TenantKeyRecord? Version)
+public sealed record BackupKey(TenantId Tenant, IReadOnlyList<string> Recipients, string? PublicKey, string? KeyPath, TenantKeyRecord? Version) : IStepDetail
 {
+    /// <summary>What a runbook step that found this key records in the evidence: <see cref="Explain"/>.</summary>
+    public string Detail => (CanDecrypt ? "opened by " : "") + Explain();
+
     public bool CanDecrypt => KeyPath is not null;
 
     /// <summary>One line for the operator: which key version opens the backup and its validity window, or why none can.</summary>

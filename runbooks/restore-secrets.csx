@@ -12,7 +12,7 @@
 
 var restore = Keys.Restore(Param("file"));
 
-await Step("§7.3 1. find the key that opens the backup (its age recipients) and check the backup's MAC with it", restore.CheckBackup);
+var key = await Step("§7.3 1. find the key that opens the backup (its age recipients) and check the backup's MAC with it", restore.CheckBackup);
 var difference = await Step("§7.3 2. compare with today's secrets (key names only, never values)", restore.CompareWithCurrent);
 await Step("§7.3 3. re-encrypt the backup to the active key and install it atomically (the replaced file kept for rollback)", restore.Install());
 
@@ -36,7 +36,8 @@ await VerifyIsolation("§9.1");
 
 return new
 {
-    backup_key = restore.Key?.Detail,
+    backup_key_version = key.KeyVersion,
+    backup_key = key.Detail,
     added = difference.Added,
     removed = difference.Removed,
     changed = difference.Changed,

@@ -127,14 +127,14 @@ public static partial class RegistryMigrations
         // first time the history is read with the key ring at hand (KeyHistory.SyncAsync), matched by public_key_hash.
         new(8, "key history: public key, key file and validity window per key version", """
             ALTER TABLE tenant_key_history
-                ADD COLUMN age_public_key text CHECK (age_public_key ~ '^age1[02-9ac-hj-np-z]{58}$'),
+                ADD COLUMN age_public_key text CHECK (age_public_key ~ '^age1[0-9a-z]+$'),
                 ADD COLUMN key_file       text CHECK (key_file ~ '^key(-[0-9]{8}(-[1-9][0-9]{0,3})?-archived)?\.age$'),
                 ADD COLUMN valid_from     timestamptz,
                 ADD COLUMN valid_to       timestamptz;
             UPDATE tenant_key_history SET valid_from = created_at, valid_to = archived_at;
             UPDATE tenant_key_history h SET age_public_key = t.age_public_key, key_file = CASE WHEN h.status = 'ACTIVE' THEN 'key.age' END
                 FROM tenants t
-                WHERE h.tenant_id = t.tenant_id AND t.age_public_key ~ '^age1[02-9ac-hj-np-z]{58}$'
+                WHERE h.tenant_id = t.tenant_id AND t.age_public_key ~ '^age1[0-9a-z]+$'
                   AND h.public_key_hash = 'sha256:' || encode(sha256(convert_to(t.age_public_key, 'UTF8')), 'hex');
             ALTER TABLE tenant_key_history ALTER COLUMN valid_from SET NOT NULL, ALTER COLUMN valid_from SET DEFAULT now();
             ALTER TABLE tenant_key_history ADD CONSTRAINT tenant_key_history_window CHECK (valid_to IS NULL OR valid_to >= valid_from);

@@ -9,15 +9,31 @@ namespace RunbookHost.Keys.KeyRing;
 /// <summary>
 /// The key that opens a backup of a tenant's secrets (spec §7.3), found without trial decryption: a SOPS file names
 /// its age recipients (<c>sops.age[].recipient</c>), and the key history names each key version's public key. No key
-/// material and no secret value is ever held here; <see cref="KeyPath"/> is where the key file is.
+/// material and no secret value is ever held here, only where the key file is.
 /// </summary>
-/// <param name="Tenant">The tenant whose keys were searched.</param>
-/// <param name="Recipients">The backup's age recipients, as the file names them.</param>
-/// <param name="PublicKey">The recipient that matched a key of the tenant (null when none did).</param>
-/// <param name="KeyPath">The key file on disk for <see cref="PublicKey"/>; null when it is gone (purged) or unknown.</param>
-/// <param name="Version">The key history row of <see cref="PublicKey"/>; null without a registry, or for a key it never recorded.</param>
-public sealed record BackupKey(TenantId Tenant, IReadOnlyList<string> Recipients, string? PublicKey, string? KeyPath, TenantKeyRecord? Version) : IStepDetail
+public sealed class BackupKey : IStepDetail
 {
+    internal BackupKey(TenantId tenant, IReadOnlyList<string> recipients, string? publicKey, string? keyPath, TenantKeyRecord? version)
+    {
+        Tenant = tenant;
+        Recipients = recipients;
+        PublicKey = publicKey;
+        KeyPath = keyPath;
+        Version = version;
+    }
+
+    public TenantId Tenant { get; }
+    /// <summary>The backup's age recipients, as the file names them.</summary>
+    internal IReadOnlyList<string> Recipients { get; }
+    /// <summary>The recipient that matched a key of the tenant (null when none did).</summary>
+    public string? PublicKey { get; }
+    /// <summary>The key file on disk for <see cref="PublicKey"/>; null when it is gone (purged) or unknown.</summary>
+    internal string? KeyPath { get; }
+    /// <summary>The key history row of <see cref="PublicKey"/>; null without a registry, or for a key it never recorded.</summary>
+    internal TenantKeyRecord? Version { get; }
+    /// <summary>The key version that opens the backup, as the registry numbers it (null when unknown).</summary>
+    public int? KeyVersion => Version?.KeyVersion;
+
     /// <summary>What a runbook step that found this key records in the evidence: <see cref="Explain"/>.</summary>
     public string Detail => (CanDecrypt ? "opened by " : "") + Explain();
 
@@ -41,7 +57,7 @@ public sealed record BackupKey(TenantId Tenant, IReadOnlyList<string> Recipients
     }
 
     /// <summary>Throws <see cref="BackupKeyException"/> (with <see cref="Explain"/>) when no key on disk opens the backup.</summary>
-    public AgeX25519Identity RequireIdentity() =>
+    internal AgeX25519Identity RequireIdentity() =>
         KeyPath is { } path ? KeyFile.ReadIdentity(path) : throw new BackupKeyException(Explain());
 }
 

@@ -37,7 +37,7 @@ public sealed class SecretsRestore
 
     public TenantId Tenant => files.Tenant;
     /// <summary>The key that opens the backup (after <see cref="CheckBackup"/>).</summary>
-    public BackupKey? Key => key;
+    internal BackupKey? Key => key;
     /// <summary>The name of the replaced secrets file kept in the tenant's folder (after <see cref="Install"/> replaced one).</summary>
     public string? KeptFile { get; private set; }
     /// <summary>True when the restored credentials went to the stores: the install is then completed by re-running, never undone.</summary>

@@ -165,6 +165,9 @@ public sealed class BackupRecoveryTests(StorageEnvironment stores) : IClassFixtu
             var record = StorageEnvironment.Predicate(evidence);
             Assert.Equal("passed", record["outcome"]!.GetValue<string>());
             Assert.True(record["result"]!["applied_to_stores"]!.GetValue<bool>());
+            Assert.Contains(record["steps"]!.AsArray(), s => s!["detail"]?.GetValue<string>() ==
+                "added: none; removed: none; changed: minio_secret_key, postgres_password, qdrant_api_key, redis_password, tenant_api_key " +
+                "(store credentials differ: the stores accept the backup's only with apply=true)");
             Assert.Contains(record["steps"]!.AsArray(), s => s!["name"]!.GetValue<string>().StartsWith("§7.4 PostgreSQL: end the sessions", StringComparison.Ordinal)
                                                              && s["status"]!.GetValue<string>() == "succeeded");
         }

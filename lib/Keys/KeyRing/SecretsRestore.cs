@@ -229,7 +229,14 @@ public sealed record SecretsDifference(IReadOnlyList<string> Added, IReadOnlyLis
     /// <summary>Names only: "added: …; removed: …; changed: …", or that the backup holds today's values.</summary>
     public string Detail => None
         ? "no difference: the backup holds today's values"
-        : $"added: {List(Added)}; removed: {List(Removed)}; changed: {List(Changed)}";
+        : $"added: {List(Added)}; removed: {List(Removed)}; changed: {List(Changed)}"
+          + (StoreCredentialsDiffer ? " (store credentials differ: the stores accept the backup's only with apply=true)" : "");
+
+    /// <summary>True when a credential a store checks (not the tenant's own API key) differs: the stores must be given it (apply=true).</summary>
+    public bool StoreCredentialsDiffer => Added.Concat(Changed).Any(StoreCredentials.Contains);
+
+    private static readonly IReadOnlyList<string> StoreCredentials =
+        [TenantSecrets.MinioAccessKeyName, TenantSecrets.MinioSecretKeyName, TenantSecrets.PostgresPasswordName, TenantSecrets.QdrantApiKeyName, TenantSecrets.RedisPasswordName];
 
     internal static SecretsDifference Between(TenantSecrets current, TenantSecrets restored)
     {

@@ -57,6 +57,11 @@ public sealed class BackupRecoveryTests(StorageEnvironment stores) : IClassFixtu
                 Assert.Empty(await AgeDecryptDataKey(backup, ring.Files(tenant).Key)); // the active key does not open it
             }
 
+            var hostile = await host.Run("secrets", "decrypt", "--tenant", "../acme", beforeOne);
+            Assert.Equal(2, hostile.ExitCode);
+            Assert.Empty(hostile.StandardOutput);
+            Assert.Equal(2, (await host.Run("secrets", "decrypt", "--tenant", tenant.Value, "--identity", ring.Files(tenant).Key, beforeOne)).ExitCode);
+
             var listing = await host.Run("tenants", "--keys", tenant.Value, "--json");
             Assert.True(listing.ExitCode == 0, listing.StandardError);
             var versions = JsonNode.Parse(listing.StandardOutput)!.AsArray();

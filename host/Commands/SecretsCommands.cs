@@ -3,14 +3,17 @@ using RunbookHost.IO;
 using RunbookHost.Keys;
 using RunbookHost.Keys.Age;
 using RunbookHost.Keys.Sops;
+using RunbookHost.Keys.KeyRing;
+using RunbookHost.Cli.Execution;
+using RunbookHost.Tenants;
 using Spectre.Console.Cli;
 
 namespace RunbookHost.Cli.Commands;
 
-[Description("Decrypt a SOPS file to stdout (like sops -d); exit 3 on MAC mismatch or no usable key")]
-internal sealed class SecretsDecryptCommand : Command<SecretsDecryptCommand.Settings>
+[Description("Decrypt a SOPS file to stdout (like sops -d); with --tenant, the tenant's own key that opens it is found and named; exit 3 on MAC mismatch or no usable key")]
+internal sealed class SecretsDecryptCommand : AsyncCommand<SecretsDecryptCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : GlobalSettings
     {
         [CommandArgument(0, "<FILE>")]
         public string File { get; init; } = "";
@@ -18,15 +21,45 @@ internal sealed class SecretsDecryptCommand : Command<SecretsDecryptCommand.Sett
         [CommandOption("--identity <KEYFILE>")]
         [Description("age identity file; default SOPS_AGE_KEY_FILE, then SOPS_AGE_KEY, then ~/.config/sops/age/keys.txt")]
         public string? Identity { get; init; }
+
+        [CommandOption("--tenant <ID>")]
+        [Description("Find the key among the tenant's active and archived keys by the file's age recipients (a backup); stderr names the key version and its validity window")]
+        public string? Tenant { get; init; }
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Tenant is not null && settings.Identity is not null)
+            throw new UsageException("pass either --tenant or --identity, not both");
+        // Validated before configuration or any file is read: a hostile id never reaches a path.
+        TenantId? tenant = null;
+        if (settings.Tenant is not null && !TenantId.TryParse(settings.Tenant, out tenant, out var reason))
+            throw new UsageException($"--tenant: {reason}");
         var file = SecretsCli.Read(settings.File);
-        var keys = new AgeSopsKeyService(SecretsCli.Identities(settings.Identity));
+        var format = SopsFormatDetector.FromPath(settings.File);
+        var keys = tenant is null
+            ? new AgeSopsKeyService(SecretsCli.Identities(settings.Identity))
+            : new AgeSopsKeyService(await TenantKeyAsync(settings, tenant, file, format, cancellationToken));
+        var plaintext = Sops.Decrypt(file, format, keys);
         using var stdout = Console.OpenStandardOutput();
-        stdout.Write(Sops.Decrypt(file, SopsFormatDetector.FromPath(settings.File), keys));
+        stdout.Write(plaintext);
         return ExitCodes.Success;
+    }
+
+    /// <summary>The tenant key that opens <paramref name="file"/>, named on stderr; <see cref="BackupKeyException"/> (exit 3) with the reason when none can.</summary>
+    private static async Task<AgeX25519Identity> TenantKeyAsync(Settings settings, TenantId tenant, byte[] file, SopsFormat format, CancellationToken cancellationToken)
+    {
+        var environment = HostEnvironment.Create(settings, quiet: true);
+        await using var services = new ServicesFactory(environment.Settings, environment.Clock);
+        var ring = services.Services.Keys;
+        var registry = await services.ReadyRegistry(cancellationToken);
+        var history = registry is null ? [] : await BackupKeys.SyncHistoryAsync(ring, registry, tenant, cancellationToken);
+        var key = BackupKeys.Find(ring, tenant, file, format, history);
+        if (!key.CanDecrypt)
+            throw new BackupKeyException(key.Explain() + (registry is null ? " (no registry configured: purged keys cannot be named)" : ""));
+        var identity = key.RequireIdentity();
+        Console.Error.WriteLine($"runbook-host: decrypted with {key.Explain()}");
+        return identity;
     }
 }
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Nodes;
 using RunbookHost.Cli.Execution;
+using RunbookHost.Tenants;
 using Spectre.Console.Cli;
 
 namespace RunbookHost.Cli.Commands;
@@ -13,14 +14,23 @@ internal sealed class TenantsCommand : AsyncCommand<TenantsCommand.Settings>
         [CommandOption("--json")]
         [Description("Machine-readable output")]
         public bool Json { get; init; }
+
+        [CommandOption("--keys <ID>")]
+        [Description("The tenant's key history instead: every key version with its public key, validity window, archived-at, purged-at and key file (which key opens a backup of which date)")]
+        public string? Keys { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        TenantId? keysOf = null;
+        if (settings.Keys is not null && !TenantId.TryParse(settings.Keys, out keysOf, out var reason))
+            throw new UsageException($"--keys: {reason}");
         var environment = HostEnvironment.Create(settings, quiet: true);
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var registry = await services.ReadyRegistry(cancellationToken)
             ?? throw new UsageException("the tenant registry lives on PostgreSQL: set RUNBOOKHOST_Postgres__AdminConnectionString");
+        if (keysOf is not null)
+            return await KeyHistoryCommand.PrintAsync(services.Services.Keys, registry, keysOf, settings.Json, cancellationToken);
         var tenants = await registry.ListAsync(null, cancellationToken);
         var now = environment.Clock.GetUtcNow();
         int? KeyAgeDays(DateTimeOffset? rotated) => rotated is { } at ? (int)(now - at).TotalDays : null;

@@ -92,10 +92,16 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
 
     /// <summary>
     /// A failure that is a refusal of what was asked, not a broken step: the evidence records it like any failure, and the
-    /// exit code is 2 (e.g. a tenant beyond the network pool: refused before anything was created).
+    /// exit code is 2 (e.g. a tenant beyond the network pool, or a restore's file parameter that is no backup: refused before
+    /// anything was created), or 3 when a backup has no usable key (purged, missing) or a MAC that does not match.
     /// </summary>
-    private static int? Refusal(Exception error) =>
-        (error as RunbookStepException)?.InnerException is RunbookHost.Network.NetworkPoolExhaustedException ? ExitCodes.UsageError : null;
+    private static int? Refusal(Exception error) => (error as RunbookStepException)?.InnerException switch
+    {
+        RunbookHost.Network.NetworkPoolExhaustedException => ExitCodes.UsageError,
+        RunbookHost.Keys.KeyRing.BackupFileException => ExitCodes.UsageError, // the file parameter is no backup: nothing was touched
+        RunbookHost.Keys.KeyRing.BackupKeyException => ExitCodes.VerificationFailed, // no usable key (purged, missing) or MAC mismatch
+        _ => null,
+    };
 
     /// <summary>Failed if any check failed; incomplete if anything that should have been verified was not; passed otherwise.</summary>
     private static string Decide(RunRecord record) =>

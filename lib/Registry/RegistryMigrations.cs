@@ -154,6 +154,25 @@ public static partial class RegistryMigrations
                 CONSTRAINT tenant_networks_disjoint EXCLUDE USING gist (network inet_ops WITH &&)
             );
             """),
-        // Migration numbers 8 and 9 are reserved for work in progress on other branches (key files, NATS); take the next free number when adding one.
+        // Backup recovery (§7.3): what maps a backup to the key that opens it. A SOPS file names its age recipients, so each
+        // key version keeps its public key (the hash alone cannot be shown to an operator), the file it lives in, and the
+        // window in which it encrypted the tenant's secrets. Backfill: the window from created_at/archived_at, the ACTIVE
+        // key from tenants.age_public_key; archived keys get their public key and file name from the key files on disk the
+        // first time the history is read with the key ring at hand (KeyHistory.SyncAsync), matched by public_key_hash.
+        new(8, "key history: public key, key file and validity window per key version", """
+            ALTER TABLE tenant_key_history
+                ADD COLUMN age_public_key text CHECK (age_public_key ~ '^age1[0-9a-z]+$'),
+                ADD COLUMN key_file       text CHECK (key_file ~ '^key(-[0-9]{8}(-[1-9][0-9]{0,3})?-archived)?\.age$'),
+                ADD COLUMN valid_from     timestamptz,
+                ADD COLUMN valid_to       timestamptz;
+            UPDATE tenant_key_history SET valid_from = created_at, valid_to = archived_at;
+            UPDATE tenant_key_history h SET age_public_key = t.age_public_key, key_file = CASE WHEN h.status = 'ACTIVE' THEN 'key.age' END
+                FROM tenants t
+                WHERE h.tenant_id = t.tenant_id AND t.age_public_key ~ '^age1[0-9a-z]+$'
+                  AND h.public_key_hash = 'sha256:' || encode(sha256(convert_to(t.age_public_key, 'UTF8')), 'hex');
+            ALTER TABLE tenant_key_history ALTER COLUMN valid_from SET NOT NULL, ALTER COLUMN valid_from SET DEFAULT now();
+            ALTER TABLE tenant_key_history ADD CONSTRAINT tenant_key_history_window CHECK (valid_to IS NULL OR valid_to >= valid_from);
+            """),
+        // Migration number 9 is reserved for work in progress on another branch (NATS); take the next free number when adding one.
     ];
 }

@@ -47,7 +47,11 @@ public sealed record TenantRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? DeprovisionedAt);
 
-/// <summary>A row of <c>tenant_key_history</c>. Status is ACTIVE, ARCHIVED or PURGED.</summary>
+/// <summary>
+/// A row of <c>tenant_key_history</c>. Status is ACTIVE, ARCHIVED or PURGED. <see cref="AgePublicKey"/> and <see cref="KeyFile"/>
+/// are null only for a key purged before the registry kept them (its <see cref="PublicKeyHash"/> still identifies it).
+/// The key encrypted the tenant's secrets from <see cref="ValidFrom"/> until <see cref="ValidTo"/> (null: still active).
+/// </summary>
 public sealed record TenantKeyRecord(
     Guid Id,
     TenantId TenantId,
@@ -57,7 +61,17 @@ public sealed record TenantKeyRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? ArchivedAt,
     DateTimeOffset? PurgedAt,
-    string? RotationReason);
+    string? RotationReason,
+    string? AgePublicKey = null,
+    string? KeyFile = null,
+    DateTimeOffset? ValidFrom = null,
+    DateTimeOffset? ValidTo = null)
+{
+    /// <summary>"2026-09-01T10:00:00Z .. 2026-12-01T10:00:00Z" (or ".. now" for the active key).</summary>
+    public string Window => $"{Stamp(ValidFrom ?? CreatedAt)} .. {(ValidTo is { } to ? Stamp(to) : "now")}";
+
+    internal static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
 
 public static class KeyStatus
 {

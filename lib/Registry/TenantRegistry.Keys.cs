@@ -36,7 +36,7 @@ public sealed partial class TenantRegistry
         }
         int? archived = null;
         await using (var archive = new NpgsqlCommand(
-            "UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = $2 WHERE tenant_id = $1 AND status = 'ACTIVE' RETURNING key_version", conn, tx))
+            "UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = $2, valid_to = $2 WHERE tenant_id = $1 AND status = 'ACTIVE' RETURNING key_version", conn, tx))
         {
             archive.Parameters.AddWithValue(tenant.Value);
             archive.Parameters.AddWithValue(rotatedAt.ToUniversalTime());
@@ -44,13 +44,15 @@ public sealed partial class TenantRegistry
                 archived = v;
         }
         await using (var insert = new NpgsqlCommand(
-            "INSERT INTO tenant_key_history (tenant_id, key_version, public_key_hash, status, created_at, rotation_reason) VALUES ($1, $2, $3, 'ACTIVE', $4, $5)", conn, tx))
+            "INSERT INTO tenant_key_history (tenant_id, key_version, public_key_hash, status, created_at, rotation_reason, age_public_key, key_file, valid_from) " +
+            "VALUES ($1, $2, $3, 'ACTIVE', $4, $5, $6, 'key.age', $4)", conn, tx))
         {
             insert.Parameters.AddWithValue(tenant.Value);
             insert.Parameters.AddWithValue(version);
             insert.Parameters.AddWithValue(hash);
             insert.Parameters.AddWithValue(rotatedAt.ToUniversalTime());
             insert.Parameters.AddWithValue(reason);
+            insert.Parameters.AddWithValue(agePublicKey);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await using (var update = new NpgsqlCommand(
@@ -81,7 +83,7 @@ public sealed partial class TenantRegistry
         await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         int? version = null;
         await using (var archive = new NpgsqlCommand(
-            "UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = $2 WHERE tenant_id = $1 AND status = 'ACTIVE' RETURNING key_version", conn, tx))
+            "UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = $2, valid_to = $2 WHERE tenant_id = $1 AND status = 'ACTIVE' RETURNING key_version", conn, tx))
         {
             archive.Parameters.AddWithValue(tenant.Value);
             archive.Parameters.AddWithValue(archivedAt.ToUniversalTime());
@@ -139,15 +141,12 @@ public sealed partial class TenantRegistry
     {
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand(
-            "SELECT id, key_version, public_key_hash, status, created_at, archived_at, purged_at, rotation_reason FROM tenant_key_history WHERE tenant_id = $1 ORDER BY key_version DESC", conn);
+            $"SELECT {KeyColumns} FROM tenant_key_history WHERE tenant_id = $1 ORDER BY key_version DESC", conn);
         cmd.Parameters.AddWithValue(tenant.Value);
         var list = new List<TenantKeyRecord>();
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new TenantKeyRecord(r.GetGuid(0), tenant, r.GetInt32(1), r.GetString(2), r.GetString(3),
-                r.GetFieldValue<DateTimeOffset>(4), NullableTime(r, 5), NullableTime(r, 6), r.IsDBNull(7) ? null : r.GetString(7)));
-        }
+            list.Add(ReadKey(r));
         return list;
     }
 
@@ -156,18 +155,48 @@ public sealed partial class TenantRegistry
     {
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand(
-            "SELECT id, tenant_id, key_version, public_key_hash, status, created_at, archived_at, purged_at, rotation_reason FROM tenant_key_history " +
-            "WHERE status = 'ARCHIVED' AND archived_at <= $1 ORDER BY archived_at", conn);
+            $"SELECT {KeyColumns} FROM tenant_key_history WHERE status = 'ARCHIVED' AND archived_at <= $1 ORDER BY archived_at", conn);
         cmd.Parameters.AddWithValue(archivedBefore.ToUniversalTime());
         var list = new List<TenantKeyRecord>();
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new TenantKeyRecord(r.GetGuid(0), TenantId.Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), r.GetString(4),
-                r.GetFieldValue<DateTimeOffset>(5), NullableTime(r, 6), NullableTime(r, 7), r.IsDBNull(8) ? null : r.GetString(8)));
-        }
+            list.Add(ReadKey(r));
         return list;
     }
+
+    /// <summary>
+    /// Records which public key and key file each history row is (matched by <c>public_key_hash</c>), from the key files
+    /// found on disk: the backfill for rows written before migration 8, and the archive file name a rotation or deprovision
+    /// gave the key. A PURGED row keeps what it had. Returns how many rows changed.
+    /// </summary>
+    public async Task<int> RecordKeyFilesAsync(TenantId tenant, IReadOnlyList<(string PublicKey, string FileName)> keyFiles, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keyFiles);
+        if (keyFiles.Count == 0)
+            return 0;
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var changed = 0;
+        foreach (var (publicKey, fileName) in keyFiles)
+        {
+            await using var cmd = new NpgsqlCommand(
+                "UPDATE tenant_key_history SET age_public_key = $3, key_file = $4 WHERE tenant_id = $1 AND public_key_hash = $2 AND status <> 'PURGED' " +
+                "AND (age_public_key IS DISTINCT FROM $3 OR key_file IS DISTINCT FROM $4)", conn);
+            cmd.Parameters.AddWithValue(tenant.Value);
+            cmd.Parameters.AddWithValue(PublicKeyHash(publicKey));
+            cmd.Parameters.AddWithValue(publicKey);
+            cmd.Parameters.AddWithValue(fileName);
+            changed += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return changed;
+    }
+
+    private const string KeyColumns =
+        "id, tenant_id, key_version, public_key_hash, status, created_at, archived_at, purged_at, rotation_reason, age_public_key, key_file, valid_from, valid_to";
+
+    private static TenantKeyRecord ReadKey(NpgsqlDataReader r) => new(
+        r.GetGuid(0), TenantId.Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), r.GetString(4),
+        r.GetFieldValue<DateTimeOffset>(5), NullableTime(r, 6), NullableTime(r, 7), r.IsDBNull(8) ? null : r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10), NullableTime(r, 11), NullableTime(r, 12));
 
     /// <summary>"sha256:" + lowercase hex SHA-256 of the public key text, as stored in tenant_key_history.</summary>
     public static string PublicKeyHash(string agePublicKey) =>

@@ -19,6 +19,9 @@ public static class CrashTestHook
         "rotate:archive", "rotate:promote-rename", "rotate:promote-pub", "rotate:registry", "rotate:complete",
     ];
 
+    /// <summary>The points of a restore-secrets install: the replaced file kept, then the restored file in place.</summary>
+    public static readonly IReadOnlyList<string> RestorePoints = ["restore:kept", "restore:installed"];
+
     public static void Reached(string point)
     {
         var target = Environment.GetEnvironmentVariable(Variable);

@@ -62,6 +62,11 @@ public sealed class RunRecorder
     {
         T value = default!;
         await Run(name, async () => value = await read());
+        if (value is IStepDetail { Detail: { Length: > 0 } detail })
+        {
+            log.Information("{Step}: {Detail}", name, detail);
+            record.Steps[^1] = record.Steps[^1] with { Detail = detail };
+        }
         return value;
     }
 

@@ -242,13 +242,15 @@ public sealed class KeyRotation
         return new RunbookOperation(
             [
                 $"UPDATE tenants SET age_public_key = <recipient of {Rel(files.Key)}>, key_version = key_version + 1, key_rotated_at = now(), key_rotation_due_at = now() + {rotationDays} days WHERE tenant_id = '{Tenant}'",
-                $"tenant_key_history: old version ARCHIVED, new version ACTIVE (rotation_reason '{Reason}')",
+                $"tenant_key_history: old version ARCHIVED (valid_to = now, key_file = its archive name), new version ACTIVE (public key, key.age, valid_from = now, rotation_reason '{Reason}')",
                 $"INSERT INTO audit_events (event_type, tenant_id, details) VALUES ('KEY_ROTATED', '{Tenant}', ...)",
             ],
             async ct =>
             {
                 var now = ring.Clock.GetUtcNow();
                 var result = await registry.RecordKeyRotationAsync(Tenant, ring.PublicKey(Tenant), Reason, now, now.AddDays(rotationDays), ct).ConfigureAwait(false);
+                // The old version's archive file name, so a backup it encrypted can be mapped to that file (§7.3).
+                await BackupKeys.SyncHistoryAsync(ring, registry, Tenant, ct).ConfigureAwait(false);
                 notes.Add($"registry: key version {result.KeyVersion}" + (result.ArchivedVersion is { } v ? $", version {v} archived" : ""));
                 CrashTestHook.Reached("rotate:registry");
             });

@@ -253,6 +253,10 @@ public sealed class TenantKeyRing
             });
     }
 
+    /// <summary>§7.3: restoring the tenant's secrets from a backup, as separately named steps.</summary>
+    public SecretsRestore Restore(TenantId tenant, string backupPath, Registry.TenantRegistry? registry) =>
+        new(this, tenant ?? throw new ArgumentNullException(nameof(tenant)), backupPath ?? "", registry);
+
     /// <summary>§7.2: the rotation of one tenant's key, as separately named, resumable steps.</summary>
     public KeyRotation Rotation(TenantId tenant, string reason) => new(this, Files(tenant), reason);
 

@@ -29,6 +29,24 @@ public sealed class KeySteps
     public Task<IReadOnlyList<ArchivedKey>> DueForPurge(string retentionDays) =>
         Task.FromResult(Ring.ArchivedKeysDueForPurge(run.Tenant, RetentionDays(retentionDays)));
 
+    /// <summary>
+    /// §7.3 before a purge: for each key, the dates of the backups that will no longer be recoverable (its validity window from
+    /// the key history, which this also brings up to date with the key files, so a purged version keeps its file name).
+    /// </summary>
+    public async Task<PurgeImpact> BackupsLostByPurge(IReadOnlyList<ArchivedKey> keys)
+    {
+        var history = run.Services.Registry is { } registry && run.Scope.Components.IsKnown
+            ? await BackupKeys.SyncHistoryAsync(Ring, registry, run.Tenant, run.Scope.CancellationToken)
+            : null;
+        return PurgeImpact.Of(keys, history);
+    }
+
+    /// <summary>
+    /// §7.3: restoring the tenant's secrets from the backup at <paramref name="file"/>, as named steps (the key that opens it,
+    /// the difference by key name, the atomic install re-encrypted to the active key). The path is validated by the first step.
+    /// </summary>
+    public SecretsRestore Restore(string file) => Ring.Restore(run.Tenant, file, run.Services.Registry);
+
     public int RetentionDays(string given) => given.Length > 0
         ? int.Parse(given, System.Globalization.CultureInfo.InvariantCulture)
         : run.Services.Settings.Keys.ArchiveRetentionDays;

@@ -52,9 +52,14 @@ public sealed class RegistrySteps
     public IRunbookOperation ArchiveActiveKey() => registry is null
         ? new SkippedOperation(whyDisabled)
         : new RunbookOperation(
-            [$"UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = now() WHERE tenant_id = '{Tenant}' AND status = 'ACTIVE'",
+            [$"UPDATE tenant_key_history SET status = 'ARCHIVED', archived_at = now(), valid_to = now() WHERE tenant_id = '{Tenant}' AND status = 'ACTIVE'",
+             "UPDATE tenant_key_history SET key_file = <its archive file name> (matched by public_key_hash)",
              "INSERT INTO audit_events (event_type) VALUES ('KEY_ARCHIVED')"],
-            async ct => await registry.ArchiveActiveKeyAsync(run.Tenant, run.KeyRing.Clock.GetUtcNow(), ct));
+            async ct =>
+            {
+                await registry.ArchiveActiveKeyAsync(run.Tenant, run.KeyRing.Clock.GetUtcNow(), ct);
+                await BackupKeys.SyncHistoryAsync(run.KeyRing, registry, run.Tenant, ct);
+            });
 
     /// <summary>§8.3: an archived key version PURGED.</summary>
     public IRunbookOperation MarkPurged(ArchivedKey key) => registry is null

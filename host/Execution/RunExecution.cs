@@ -95,7 +95,8 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
     /// exit code is 2 (e.g. a tenant beyond the network pool: refused before anything was created).
     /// </summary>
     private static int? Refusal(Exception error) =>
-        (error as RunbookStepException)?.InnerException is RunbookHost.Network.NetworkPoolExhaustedException ? ExitCodes.UsageError : null;
+        (error as RunbookStepException)?.InnerException is RunbookHost.Network.NetworkPoolExhaustedException or RunbookHost.Pki.InvalidComponentIdentityException
+            ? ExitCodes.UsageError : null;
 
     /// <summary>Failed if any check failed; incomplete if anything that should have been verified was not; passed otherwise.</summary>
     private static string Decide(RunRecord record) =>

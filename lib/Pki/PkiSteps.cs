@@ -56,6 +56,27 @@ public sealed class PkiSteps
             });
     }
 
+    /// <summary>
+    /// The onboarding package of one component of this tenant (runbook onboard): <c>Write()</c> issues and writes it,
+    /// <c>Verify()</c> proves it. An invalid component or partition is refused at the first step (exit 2).
+    /// </summary>
+    public OnboardingPackage Onboarding(string component, string partition, bool serves = false, bool pack = false) =>
+        new(service, whyDisabled, Tenant, component, partition, serves, pack, Signing);
+
+    /// <summary>
+    /// The rotation of this tenant's CA (runbook rotate-tenant-ca), <paramref name="reason"/> scheduled or emergency;
+    /// <paramref name="overlapDays"/> empty for Pki:OverlapDays.
+    /// </summary>
+    public TenantCaRotation CaRotation(string reason, string overlapDays = "")
+    {
+        int? overlap = overlapDays.Length == 0 ? null
+            : int.TryParse(overlapDays, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) ? days
+            : throw new ArgumentException("overlap-days must be a whole number of days");
+        return new TenantCaRotation(service, whyDisabled, Tenant, reason, overlap, Signing);
+    }
+
+    private EvidenceSettingsView Signing => new(run.Services.Settings.Paths.Secrets, run.Services.Settings.Paths.Evidence);
+
     /// <summary>The tenant's CA proven (see <see cref="TenantCaProof"/>), one check per property.</summary>
     public ICheckOperation Verify()
     {

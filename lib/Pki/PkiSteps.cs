@@ -106,10 +106,13 @@ public sealed class PkiSteps
             [
                 $"UPDATE tenant_cas SET status = 'revoked', reason = '{RevocationReasons.Deprovisioned}' WHERE tenant_id = '{Tenant}' AND status <> 'revoked'",
                 $"publish the root's CRL (every revoked tenant CA) to {service.Files.Relative(service.Files.RootCrl)}",
+                $"remove {service.Files.Relative(service.Files.OnboardingFolder(Tenant))}/ (the packages' keys; their CA is revoked)",
             ],
             async ct =>
             {
                 await service.RevokeTenantCasAsync(Tenant, RevocationReasons.Deprovisioned, null, ct).ConfigureAwait(false);
+                if (Directory.Exists(service.Files.OnboardingFolder(Tenant)))
+                    Directory.Delete(service.Files.OnboardingFolder(Tenant), recursive: true);
                 await Scope.Ledger.RemoveAsync(Component.Pki, ct).ConfigureAwait(false);
             });
     }
@@ -129,6 +132,8 @@ public sealed class PkiSteps
                 {
                     PkiChecks.Fact("tenant_ca_revoked", trusted.Count == 0,
                         trusted.Count == 0 ? $"{cas.Count} CA(s) of tenant {Tenant}, all revoked" : $"still trusted: {string.Join(", ", trusted)}"),
+                    Verification.Absence(PkiChecks.Store, "onboarding_packages_absent", !Directory.Exists(service.Files.OnboardingFolder(Tenant)),
+                        service.Files.Relative(service.Files.OnboardingFolder(Tenant))),
                 };
                 if (cas.Count == 0 || !service.IsInitialized || !File.Exists(service.Files.RootCrl))
                 {

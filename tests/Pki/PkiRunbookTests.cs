@@ -120,8 +120,10 @@ public sealed class PkiRunbookTests(StorageEnvironment stores) : IClassFixture<S
         }
         Assert.Equal(issuedBefore, (await registry.ListIssuedCertificatesAsync(tenant)).Count);
 
-        await Run(host, "deprovision", tenant.Value);
+        var deprovision = StorageEnvironment.Checks(await Run(host, "deprovision", tenant.Value));
+        Assert.Contains(deprovision, c => c.Test == "onboarding_packages_absent" && c.Result == "ABSENT");
         Assert.All(await registry.GetTenantCasAsync(tenant), c => Assert.Equal(TenantCaStatus.Revoked, c.Status));
+        Assert.False(Directory.Exists(package));
     }
 
     [Fact]

@@ -120,10 +120,37 @@ public sealed class PkiRunbookTests(StorageEnvironment stores) : IClassFixture<S
         }
         Assert.Equal(issuedBefore, (await registry.ListIssuedCertificatesAsync(tenant)).Count);
 
+        // The tenant's age key rotation (emergency: new store credentials too) carries the CA key along: the CA still signs.
+        await Run(host, "rotate-keys", tenant.Value, "reason=emergency");
+        var afterKeyRotation = await Run(host, "onboard", tenant.Value, "component=poller", "serves=true");
+        Assert.All(StorageEnvironment.Checks(afterKeyRotation), c => Assert.True(c.Pass, $"{c.Test}: {c.Result}"));
+        Assert.All(StorageEnvironment.Checks(await Run(host, "verify", tenant.Value)).Where(c => c.Store == "pki"), c => Assert.True(c.Pass, $"{c.Test}: {c.Result}"));
+
         var deprovision = StorageEnvironment.Checks(await Run(host, "deprovision", tenant.Value));
         Assert.Contains(deprovision, c => c.Test == "onboarding_packages_absent" && c.Result == "ABSENT");
         Assert.All(await registry.GetTenantCasAsync(tenant), c => Assert.Equal(TenantCaStatus.Revoked, c.Status));
         Assert.False(Directory.Exists(package));
+    }
+
+    [Fact]
+    public async Task ADryRunOfOnboardOrRotationIssuesNothingAndChangesNoCa()
+    {
+        using var host = stores.NewHost(allStores: false);
+        var registry = new TenantRegistry(TestServers.PostgresAdmin, stores.RegistryDatabase);
+        var tenant = TestServers.NewTenantId();
+        await Run(host, "provision", tenant.Value);
+        var before = await registry.GetTenantCasAsync(tenant);
+
+        var onboard = await host.Run("run", "onboard", "--tenant", tenant.Value, "--param", "component=agent", "--dry-run");
+        Assert.True(onboard.ExitCode == 0, onboard.StandardOutput + onboard.StandardError);
+        Assert.Contains($"agent.default.{tenant}.serviceradar", onboard.StandardOutput + onboard.StandardError, StringComparison.Ordinal);
+        var rotate = await host.Run("run", "rotate-tenant-ca", "--tenant", tenant.Value, "--param", "reason=emergency", "--dry-run");
+        Assert.True(rotate.ExitCode == 0, rotate.StandardOutput + rotate.StandardError);
+
+        Assert.Empty(await registry.ListIssuedCertificatesAsync(tenant));
+        Assert.False(Directory.Exists(Path.Combine(host.SecretsDir, "tenants", tenant.Value, "onboarding")));
+        Assert.Equal(before, await registry.GetTenantCasAsync(tenant));
+        await Run(host, "deprovision", tenant.Value);
     }
 
     [Fact]

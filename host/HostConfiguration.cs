@@ -44,6 +44,8 @@ internal static partial class HostConfiguration
         try
         {
             configuration.Bind(settings);
+            // Onboarding packages carry the bus URL; it belongs to the Nats section (docs/nats.md), read here by key.
+            settings.Pki.NatsUrl = configuration["Nats:Url"] ?? "";
         }
         catch (InvalidOperationException error)
         {

@@ -33,6 +33,12 @@ public static class Program
                 age.AddCommand<AgeEncryptCommand>("encrypt");
                 age.AddCommand<AgeDecryptCommand>("decrypt");
             });
+            config.AddBranch("pki", pki =>
+            {
+                pki.SetDescription("The platform certificate authority (docs/pki.md)");
+                pki.AddCommand<PkiInitCommand>("init");
+                pki.AddCommand<PkiAdminCertCommand>("admin-cert");
+            });
             config.AddBranch("evidence", evidence =>
             {
                 evidence.SetDescription("Evidence files");

@@ -44,6 +44,7 @@ public sealed class PkiService
     public PkiFiles Files { get; }
     public PkiSettings Settings { get; }
     public TenantRegistry Registry { get; }
+    public TimeProvider Clock => clock;
     internal PlatformAuthority Platform => platform;
 
     /// <summary>True once the root exists (<see cref="InitializeAsync"/>).</summary>

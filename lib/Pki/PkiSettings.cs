@@ -21,6 +21,12 @@ public sealed class PkiSettings
     /// <summary>How long a tenant's previous CA stays trusted after rotate-tenant-ca, so components move to the new one.</summary>
     public int OverlapDays { get; set; } = 7;
 
+    /// <summary>
+    /// The message bus URL onboarding packages carry in nats.json. Read from <c>Nats:Url</c> (RUNBOOKHOST_Nats__Url), the
+    /// NATS section's key, by the host's configuration loader; empty when the bus is not configured.
+    /// </summary>
+    public string NatsUrl { get; set; } = "";
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

@@ -56,6 +56,27 @@ public sealed class PkiSteps
             });
     }
 
+    /// <summary>
+    /// The onboarding package of one component of this tenant (runbook onboard): <c>Write()</c> issues and writes it,
+    /// <c>Verify()</c> proves it. An invalid component or partition is refused at the first step (exit 2).
+    /// </summary>
+    public OnboardingPackage Onboarding(string component, string partition, bool serves = false, bool pack = false) =>
+        new(service, whyDisabled, Tenant, component, partition, serves, pack, Signing);
+
+    /// <summary>
+    /// The rotation of this tenant's CA (runbook rotate-tenant-ca), <paramref name="reason"/> scheduled or emergency;
+    /// <paramref name="overlapDays"/> empty for Pki:OverlapDays.
+    /// </summary>
+    public TenantCaRotation CaRotation(string reason, string overlapDays = "")
+    {
+        int? overlap = overlapDays.Length == 0 ? null
+            : int.TryParse(overlapDays, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) ? days
+            : throw new ArgumentException("overlap-days must be a whole number of days");
+        return new TenantCaRotation(service, whyDisabled, Tenant, reason, overlap, Signing);
+    }
+
+    private EvidenceSettingsView Signing => new(run.Services.Settings.Paths.Secrets, run.Services.Settings.Paths.Evidence);
+
     /// <summary>The tenant's CA proven (see <see cref="TenantCaProof"/>), one check per property.</summary>
     public ICheckOperation Verify()
     {
@@ -85,10 +106,13 @@ public sealed class PkiSteps
             [
                 $"UPDATE tenant_cas SET status = 'revoked', reason = '{RevocationReasons.Deprovisioned}' WHERE tenant_id = '{Tenant}' AND status <> 'revoked'",
                 $"publish the root's CRL (every revoked tenant CA) to {service.Files.Relative(service.Files.RootCrl)}",
+                $"remove {service.Files.Relative(service.Files.OnboardingFolder(Tenant))}/ (the packages' keys; their CA is revoked)",
             ],
             async ct =>
             {
                 await service.RevokeTenantCasAsync(Tenant, RevocationReasons.Deprovisioned, null, ct).ConfigureAwait(false);
+                if (Directory.Exists(service.Files.OnboardingFolder(Tenant)))
+                    Directory.Delete(service.Files.OnboardingFolder(Tenant), recursive: true);
                 await Scope.Ledger.RemoveAsync(Component.Pki, ct).ConfigureAwait(false);
             });
     }
@@ -108,6 +132,8 @@ public sealed class PkiSteps
                 {
                     PkiChecks.Fact("tenant_ca_revoked", trusted.Count == 0,
                         trusted.Count == 0 ? $"{cas.Count} CA(s) of tenant {Tenant}, all revoked" : $"still trusted: {string.Join(", ", trusted)}"),
+                    Verification.Absence(PkiChecks.Store, "onboarding_packages_absent", !Directory.Exists(service.Files.OnboardingFolder(Tenant)),
+                        service.Files.Relative(service.Files.OnboardingFolder(Tenant))),
                 };
                 if (cas.Count == 0 || !service.IsInitialized || !File.Exists(service.Files.RootCrl))
                 {

@@ -20,6 +20,8 @@ public sealed class RegistryDatabase : IAsyncLifetime
         await using var admin = new NpgsqlConnection(TestServers.PostgresAdmin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {PgSql.Ident(registry.Database)} WITH (FORCE)", admin);
+        // DROP DATABASE checkpoints and fsyncs: on a loaded CI machine that outlasts Npgsql's default 30 s.
+        drop.CommandTimeout = 300;
         await drop.ExecuteNonQueryAsync();
     }
 }

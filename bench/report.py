@@ -91,6 +91,21 @@ w("Host: `dotnet publish host -c Release` (ReadyToRun by default since host/Runb
   "PostgreSQL and Redis are shared with other work on this machine; the load average above shows how busy it was.")
 w("")
 
+# ---------------------------------------------------------------- 0
+headline = os.path.join(res, "headline.md")
+w("## 0. Headline: one run each, side by side (issue 14 targets)")
+w("")
+if os.path.exists(headline):
+    w("`bash bench/headline.sh` (part 0 of the bench): hyperfine, every variant in each of several interleaved rounds, "
+      "median of all samples with the lowest–highest sample; the shell recipe is bench/shell-recipe.sh (psql, redis-cli, age), "
+      "the floors are one `psql -c` per CREATE/DROP DATABASE and the host's own `--help`. The batched and fleet rows come from "
+      "parts 1 and 4 below.")
+    w("")
+    w(open(headline).read().rstrip())
+else:
+    w("Not run (bench/headline.sh failed or was skipped; see the bench output).")
+w("")
+
 # ---------------------------------------------------------------- 1
 w(f"## 1. Provision and deprovision, {N} tenants")
 w("")
@@ -203,8 +218,8 @@ for label, d in [("cold", cold), ("warm", warm)]:
     except Exception:
         pass
 if cold and warm:
-    w(f"- cold ÷ warm: {ratio(cold['median'], warm['median'])}; warm target ≤ 0.5 s end to end: {verdict(warm['median'] <= 0.5)} "
-      f"({ms(warm['median'])}{'' if warm['median'] <= 0.5 else ', ' + format(warm['median'] / 0.5, '.2f') + '× the target'})")
+    w(f"- cold ÷ warm: {ratio(cold['median'], warm['median'])}; warm target ≤ 200 ms end to end: {verdict(warm['median'] <= 0.2)} "
+      f"({ms(warm['median'])}{'' if warm['median'] <= 0.2 else ', ' + format(warm['median'] / 0.2, '.2f') + '× the target'})")
 def cpu(name: str) -> str:
     try:
         e, u, sy = open(os.path.join(res, name)).read().split()[:3]
@@ -262,6 +277,10 @@ w("")
 # ---------------------------------------------------------------- 4
 w(f"## 4. Fleet: {FLEET} tenants")
 w("")
+if not FLEET:
+    w("Not run: the fleet part is opt-in (`BENCH_FLEET=1000 bash bench/run.sh`, or `bash bench/run.sh 50 1000`); it takes "
+      "several minutes on 2 cores.")
+    w("")
 w("```")
 w(f"runbook-host run provision --tenant … ×{FLEET} --json      # P={P}, PostgreSQL + Redis + keys + SOPS + registry + evidence")
 w("runbook-host run verify --all-tenants --json            # each of the three under /usr/bin/time -f %M (peak RSS)")
@@ -301,12 +320,12 @@ fv = load("steps_fleet_verify.json")
 vw, vr = f("fleet_verify_wall"), f("fleet_verify_rss_kib") / 1024
 if FLEET and vw == vw:
     if measured:
-        w(f"- 1,000-tenant verification ≤ 30 s: {verdict(vw <= 30)} ({sec(vw)}{'' if vw <= 30 else f', {vw / 30:.1f}× the target'}); "
+        w(f"- 1,000-tenant verification ≤ 15 s: {verdict(vw <= 15)} ({sec(vw)}{'' if vw <= 15 else f', {vw / 15:.1f}× the target'}); "
           f"RSS ≤ 300 MB: {verdict(vr * 1.048576 <= 300)} ({vr:,.0f} MiB = {vr * 1.048576:,.0f} MB)")
     else:
         ext = vw / active * 1000
         w(f"- **Extrapolation** (measured {active} tenants, linear per-tenant cost, not measured at 1,000): "
-          f"≈ {sec(ext)} for 1,000 — target ≤ 30 s {verdict(ext <= 30)} (extrapolated); RSS measured at {active}: {vr:,.0f} MiB")
+          f"≈ {sec(ext)} for 1,000 — target ≤ 15 s {verdict(ext <= 15)} (extrapolated); RSS measured at {active}: {vr:,.0f} MiB")
 if fv:
     w(f"- cross-tenant pairs proven DENIED (from the verify evidence of the {fv.get('tenants')} fleet tenants; `cross_*` checks): "
       f"{fv.get('cross_pairs_denied')} (not denied: {fv.get('cross_pairs_not_denied')}); checks in total {fv.get('checks')}. "
@@ -336,17 +355,17 @@ w("| target | measured | verdict |")
 w("|---|---|---|")
 if hp == hp and hp:
     w(f"| provision ≥ 4× faster than the shell recipe | {ratio(sp, hp)} (P={P}), {ratio(sp, h1)} (P=1) | {verdict(sp / hp >= 4)} |")
-    w(f"| provision ≤ 1.5× the CREATE DATABASE floor per tenant | {ratio(hp, fc)} (P={P}), {ratio(h1, fc)} (P=1) | {verdict(hp / fc <= 1.5)} |")
+    w(f"| provision ≤ 2× the CREATE DATABASE floor per tenant | {ratio(hp, fc)} (P={P}), {ratio(h1, fc)} (P=1) | {verdict(hp / fc <= 2)} |")
 if warm:
-    w(f"| warm `run verify`, one tenant, ≤ 0.5 s end to end | {ms(warm['median'])} (default publish) | {verdict(warm['median'] <= 0.5)} |")
+    w(f"| warm `run verify`, one tenant, ≤ 200 ms end to end | {ms(warm['median'])} (default publish) | {verdict(warm['median'] <= 0.2)} |")
 if fast:
-    w(f"| … with the fast-start publish (`-p:FastStart=true`) | {ms(fast['median'])} | {verdict(fast['median'] <= 0.5)} |")
+    w(f"| … with the fast-start publish (`-p:FastStart=true`) | {ms(fast['median'])} | {verdict(fast['median'] <= 0.2)} |")
 if vw == vw:
     lab = f" ({active} tenants)" if measured else f" (measured at {active} tenants; **extrapolated** linearly to 1,000: {sec(vw / active * 1000)})"
-    w(f"| 1,000-tenant verify ≤ 30 s | {sec(vw)}{lab} | {verdict((vw if measured else vw / active * 1000) <= 30)} |")
+    w(f"| 1,000-tenant verify ≤ 15 s | {sec(vw)}{lab} | {verdict((vw if measured else vw / active * 1000) <= 15)} |")
     fvw, fvr = f("fleet_verify_fast_wall"), f("fleet_verify_fast_rss_kib") / 1024
     if fvw == fvw:
-        w(f"| … with the fast-start publish | {sec(fvw)}, {fvr:,.0f} MiB | {verdict(fvw <= 30 and fvr * 1.048576 <= 300)} |")
+        w(f"| … with the fast-start publish | {sec(fvw)}, {fvr:,.0f} MiB | {verdict(fvw <= 15 and fvr * 1.048576 <= 300)} |")
     w(f"| … with RSS ≤ 300 MB | {vr:,.0f} MiB ({vr * 1.048576:,.0f} MB) at {active} tenants{'' if measured else ' (not measured at 1,000)'} | {verdict(vr * 1.048576 <= 300)}{'' if measured else ' at ' + str(active)} |")
 w("")
 

@@ -4,7 +4,8 @@
 #   bash bench/run.sh [N] [FLEET]
 #
 #   N      tenants per variant for provision/deprovision comparisons (default 50)
-#   FLEET  tenants for the fleet provision/verification/deprovision (default 1000; BENCH_FLEET also works), on
+#   FLEET  tenants for the fleet provision/verification/deprovision (default 0 = part 4 skipped: it takes several
+#          minutes; BENCH_FLEET=1000 or a second argument turns it on), on
 #          top of the 2 resident tenants. The registry has no tenant cap (tenants past 254 register without a
 #          network octet), so the whole fleet is measured; the report extrapolates only if fewer than 1,000
 #          tenants ended up active (a run that could not finish), and labels it so.
@@ -14,8 +15,10 @@
 #   BENCH_R2R=0         skip the plain-IL comparison (the host published with -p:PublishReadyToRun=false, i.e.
 #                       what `dotnet publish` produced before ReadyToRun became the default) and the perf profile
 #   BENCH_KEEP=1        keep the scratch folder (/tmp/rbh-bench.*) for inspection
+#   BENCH_HEADLINE=0    skip part 0 (bench/headline.sh: the issue-14 single-run figures with hyperfine, the network
+#                       store and the message-bus hook; its own knobs are documented there)
 #
-# Takes ≈ 15 minutes on 2 cores (N=50, 3 rounds, fleet 1000). The hand-written analysis appended to the
+# Takes ≈ 15 minutes on 2 cores (N=50, 3 rounds), plus ≈ 5 with the fleet of 1000. The hand-written analysis appended to the
 # report lives in bench/notes.md: update it when the figures change.
 #
 # Everything runs against scratch state: its own Paths__Secrets/Evidence/Cache/Logs under /tmp, its own
@@ -25,7 +28,7 @@
 set -euo pipefail
 
 N="${1:-50}"
-FLEET="${2:-${BENCH_FLEET:-1000}}"
+FLEET="${2:-${BENCH_FLEET:-0}}"
 P="${BENCH_PARALLELISM:-4}"
 REPEAT="${BENCH_REPEAT:-10}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -133,6 +136,12 @@ rec age "$(age --version)"
 rec loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 rec commit "$(git rev-parse --short HEAD)"
 rec N "$N"; rec FLEET "$FLEET"; rec P "$P"; rec REPEAT "$REPEAT"; rec RUN "$RUN"
+
+# ---------------------------------------------------------------- 0. headline (hyperfine, single runs side by side)
+if [ "${BENCH_HEADLINE:-1}" = 1 ]; then
+  say "0. headline: single runs side by side (bench/headline.sh)"
+  RH="$RH" bash bench/headline.sh "$RES" || say "headline failed; part 0 is missing from the report"
+fi
 
 # ---------------------------------------------------------------- warm-up
 # Two resident tenants (verify, decrypt and cross-tenant checks need another tenant), and the compile
@@ -286,6 +295,7 @@ timed rewarm_deprovision "$RH" run deprovision --tenant "${WARM2[1]}" --json
 # FLEET fresh tenants on top of the 2 resident ones, provisioned by one process, then verified and deprovisioned
 # with --all-tenants. No cap: tenants past the 254 network octets register without one (lib/Registry/TenantRegistry.cs).
 rec FLEET "$FLEET"
+if [ "$FLEET" -gt 0 ]; then
 mapfile -t T_FLEET < <(ids f "$FLEET")
 say "4a. fleet: provision $FLEET tenants (one process, parallelism $P)"
 printf '%s\n' "${T_FLEET[@]}" > "$RES/fleet-tenants.txt"
@@ -309,10 +319,15 @@ timed fleet_deprovision "$RH" run deprovision --all-tenants --json
 host_json_summary fleet_deprovision
 
 rec checkpoints_req_after_fleet "$(psql_admin -c 'SELECT checkpoints_req FROM pg_stat_bgwriter')"
+else
+  say "4. fleet: skipped (opt-in: BENCH_FLEET=1000 bash bench/run.sh)"
+fi
 rec loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$SCRATCH"/logs/*.json* "$RES/" 2>/dev/null || true
 
 # ---------------------------------------------------------------- report
+# the headline again, now with parts 1 and 4 (batched provision, fleet verify) in figures.env
+[ -f "$RES/headline-flags" ] && python3 bench/headline.py "$RES" $(cat "$RES/headline-flags") > "$RES/headline.md"
 say "writing docs/benchmarks.md"
 python3 bench/report.py "$RES" > docs/benchmarks.md
 say "done: docs/benchmarks.md (raw: $RES)"

@@ -143,5 +143,15 @@ done
 say "cold first run: empty compile cache, $RUNS runs"
 hf "h_cold" -N -r "$RUNS" --prepare "rm -rf $RUNBOOKHOST_Paths__Cache" -n "run verify, cold (empty compile cache)" "$RH run verify --tenant ${PREFIX}ra --json"
 
+# where a warm run's time goes: RUNBOOKHOST_TIMING=1 traces (docs/configuration.md), median of RUNS each
+say "profile: $RUNS timing traces each of a warm verify and provision"
+mkdir -p "$RES/traces"
+for i in $(seq 1 "$RUNS"); do
+  RUNBOOKHOST_TIMING=1 "$RH" run verify --tenant "${PREFIX}ra" --json 2>"$RES/traces/verify-$i.txt" >/dev/null || true
+  RUNBOOKHOST_TIMING=1 "$RH" run provision --tenant "${PREFIX}t$i" --json 2>"$RES/traces/provision-$i.txt" >/dev/null || true
+done
+{ echo "Warm \`run verify --tenant x\`:"; echo; python3 bench/timing.py "$RES"/traces/verify-*.txt; echo
+  echo "Warm \`run provision --tenant x\`:"; echo; python3 bench/timing.py "$RES"/traces/provision-*.txt; } > "$RES/profile.md"
+
 echo "$NETWORK $NATS" > "$RES/headline-flags"
 python3 bench/headline.py "$RES" "$NETWORK" "$NATS" | tee "$RES/headline.md"

@@ -105,6 +105,12 @@ if os.path.exists(headline):
 else:
     w("Not run (bench/headline.sh failed or was skipped; see the bench output).")
 w("")
+profile = os.path.join(res, "profile.md")
+if os.path.exists(profile):
+    w("### Where a single warm run spends its time (`RUNBOOKHOST_TIMING=1`, median of the traces)")
+    w("")
+    w(open(profile).read().rstrip())
+    w("")
 
 # ---------------------------------------------------------------- 1
 w(f"## 1. Provision and deprovision, {N} tenants")

@@ -15,6 +15,8 @@
 #   BENCH_R2R=0         skip the plain-IL comparison (the host published with -p:PublishReadyToRun=false, i.e.
 #                       what `dotnet publish` produced before ReadyToRun became the default) and the perf profile
 #   BENCH_KEEP=1        keep the scratch folder (/tmp/rbh-bench.*) for inspection
+#   BENCH_FASTSTART=0   skip the opt-in fast-start publish (-p:FastStart=true: a composite crossgen of the whole
+#                       framework, minutes on a busy 2-core machine) and its rows
 #   BENCH_HEADLINE=0    skip part 0 (bench/headline.sh: the issue-14 single-run figures with hyperfine, the network
 #                       store and the message-bus hook; its own knobs are documented there)
 #
@@ -223,7 +225,9 @@ python3 bench/timeit.py 1 -- "$RH" run verify --tenant "${RESIDENT[0]}" --json >
 python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm.json"
 # the opt-in fast-start publish (self-contained, one composite ReadyToRun image with the .NET libraries)
 say "2. publishing the fast-start host (-p:FastStart=true) and timing it"
-if dotnet publish host -c Release -p:FastStart=true -o "$SCRATCH/host-fast" -nologo -v q >"$RES/publish-fast.log" 2>&1; then
+if [ "${BENCH_FASTSTART:-1}" != 1 ]; then
+  say "2. fast-start publish skipped (BENCH_FASTSTART=0)"
+elif dotnet publish host -c Release -p:FastStart=true -o "$SCRATCH/host-fast" -nologo -v q >"$RES/publish-fast.log" 2>&1; then
   RHF="$SCRATCH/host-fast/runbook-host"
   rec fast_dir_mib "$(du -sm "$SCRATCH/host-fast" | cut -f1)"
   python3 bench/timeit.py 1 -- "$RHF" run verify --tenant "${RESIDENT[0]}" --json > /dev/null

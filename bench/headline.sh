@@ -50,6 +50,11 @@ psql_admin() { psql -qAt -v ON_ERROR_STOP=1 -d postgres "$@"; }
 rcli() { redis-cli -h 127.0.0.1 -p 6379 --no-auth-warning --user "$REDIS_ADMIN_USER" --pass "$REDIS_ADMIN_PASS" "$@"; }
 cleanup() {
   set +e
+  if [ "${NETWORK:-0}" = 1 ]; then
+    say "cleanup: deprovisioning the network tenants with the product (its own teardown, firewall rules included)"
+    mapfile -t nettenants < <(printf '%sna\n%snb\n' "$PREFIX" "$PREFIX"; for i in $(seq 1 "$(cat "$BENCH_COUNTERS/nethost" 2>/dev/null || echo 0)"); do printf '%sn%04d\n' "$PREFIX" "$i"; done)
+    env $NETENV "$RH" run deprovision $(printf -- '--tenant %s ' "${nettenants[@]}") --json >/dev/null 2>&1
+  fi
   say "cleanup: sweeping $PREFIX*"
   for db in $(psql_admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'tenant\\_$PREFIX%' OR datname LIKE 'hfloor\\_$RUN%' OR datname = 'bh_$RUN'"); do
     psql_admin -c "DROP DATABASE \"$db\" WITH (FORCE)" >/dev/null
@@ -59,9 +64,25 @@ cleanup() {
   rcli --scan --pattern "tenant:$PREFIX*" | xargs -r redis-cli -h 127.0.0.1 -p 6379 --no-auth-warning --user "$REDIS_ADMIN_USER" --pass "$REDIS_ADMIN_PASS" DEL >/dev/null
   rcli ACL SAVE >/dev/null
   if command -v docker >/dev/null; then
-    docker ps -aq --filter "label=runbook-host.tenant" --format '{{.ID}} {{.Names}}' 2>/dev/null | awk -v p="tenant-$PREFIX" 'index($2, p) == 1 {print $1}' | xargs -r docker rm -f >/dev/null 2>&1
+    # whatever the product's deprovision (above) left: containers, networks, volumes, and the host firewall rules
+    # it labels with the tenant id (lib/Network/Docker/HostFirewall.cs)
+    docker ps -a --format '{{.ID}} {{.Names}}' 2>/dev/null | awk -v p="tenant-$PREFIX" 'index($2, p) == 1 {print $1}' | xargs -r docker rm -f >/dev/null 2>&1
     docker network ls --format '{{.Name}}' 2>/dev/null | grep -E "^(tenant-$PREFIX|hfloornet$RUN)" | xargs -r docker network rm >/dev/null 2>&1
     docker volume ls -q 2>/dev/null | grep "^tenant-$PREFIX" | xargs -r docker volume rm >/dev/null 2>&1
+    for tool in iptables ip6tables; do
+      command -v "$tool-save" >/dev/null || continue
+      "$tool-save" 2>/dev/null | PREFIX="$PREFIX" TOOL="$tool" python3 -c '
+import os, shlex, subprocess, sys
+table = None
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith("*"):
+        table = line[1:]
+    elif line.startswith("-A ") and "tenant=" + os.environ["PREFIX"] in line:
+        args = shlex.split(line); args[0] = "-D"
+        subprocess.run([os.environ["TOOL"], "-t", table] + args, capture_output=True)
+'
+    done
   fi
   rm -rf "$SCRATCH"
 }

@@ -70,6 +70,9 @@ export RUNBOOKHOST_Paths__Secrets="$SCRATCH/secrets" RUNBOOKHOST_Paths__Evidence
 export RUNBOOKHOST_Paths__Cache="$SCRATCH/cache" RUNBOOKHOST_Paths__Logs="$SCRATCH/logs"
 export RUNBOOKHOST_Registry__Database="bench_$RUN" RUNBOOKHOST_Redis__AclSave=true
 export RUNBOOKHOST_Run__Parallelism="$P"
+# Every tenant reserves a private range now, even with the network provider off: the default pool (10.{octet}.0.0/16)
+# holds 254, so a fleet past that needs the two-placeholder pool (docs/network.md).
+export RUNBOOKHOST_Network__Pool="${RUNBOOKHOST_Network__Pool:-10.{a}.{b}.0/24}"
 SHELL_SECRETS="$SCRATCH/shell-secrets"
 
 psql_admin() { psql -qAt -v ON_ERROR_STOP=1 -d postgres "$@"; }

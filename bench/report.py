@@ -91,6 +91,27 @@ w("Host: `dotnet publish host -c Release` (ReadyToRun by default since host/Runb
   "PostgreSQL and Redis are shared with other work on this machine; the load average above shows how busy it was.")
 w("")
 
+# ---------------------------------------------------------------- 0
+headline = os.path.join(res, "headline.md")
+w("## 0. Headline: one run each, side by side (issue 14 targets)")
+w("")
+if os.path.exists(headline):
+    w("`bash bench/headline.sh` (part 0 of the bench): hyperfine, every variant in each of several interleaved rounds, "
+      "median of all samples with the lowest–highest sample; the shell recipe is bench/shell-recipe.sh (psql, redis-cli, age), "
+      "the floors are one `psql -c` per CREATE/DROP DATABASE and the host's own `--help`. The batched and fleet rows come from "
+      "parts 1 and 4 below.")
+    w("")
+    w(open(headline).read().rstrip())
+else:
+    w("Not run (bench/headline.sh failed or was skipped; see the bench output).")
+w("")
+profile = os.path.join(res, "profile.md")
+if os.path.exists(profile):
+    w("### Where a single warm run spends its time (`RUNBOOKHOST_TIMING=1`, median of the traces)")
+    w("")
+    w(open(profile).read().rstrip())
+    w("")
+
 # ---------------------------------------------------------------- 1
 w(f"## 1. Provision and deprovision, {N} tenants")
 w("")
@@ -137,7 +158,7 @@ w("")
 w("| | P=" + str(P) + " | P=1 | target | verdict (P=" + str(P) + ") |")
 w("|---|---:|---:|---|---|")
 w(f"| provision: shell recipe ÷ runbook-host | {ratio(sp, hp)} | {ratio(sp, h1)} | ≥ 4× | {verdict(sp / hp >= 4) if hp == hp and hp else 'n/a'} |")
-w(f"| provision: runbook-host ÷ CREATE DATABASE floor | {ratio(hp, fc)} | {ratio(h1, fc)} | ≤ 1.5× | {verdict(hp / fc <= 1.5) if fc == fc and fc else 'n/a'} |")
+w(f"| provision: runbook-host ÷ CREATE DATABASE floor | {ratio(hp, fc)} | {ratio(h1, fc)} | ≤ 2× | {verdict(hp / fc <= 2) if fc == fc and fc else 'n/a'} |")
 w(f"| deprovision: shell recipe ÷ runbook-host | {ratio(sd, hd)} | {ratio(sd, h1d)} | — | |")
 w(f"| deprovision: runbook-host ÷ DROP DATABASE floor | {ratio(hd, fd)} | {ratio(h1d, fd)} | — | |")
 w("")
@@ -203,8 +224,8 @@ for label, d in [("cold", cold), ("warm", warm)]:
     except Exception:
         pass
 if cold and warm:
-    w(f"- cold ÷ warm: {ratio(cold['median'], warm['median'])}; warm target ≤ 0.5 s end to end: {verdict(warm['median'] <= 0.5)} "
-      f"({ms(warm['median'])}{'' if warm['median'] <= 0.5 else ', ' + format(warm['median'] / 0.5, '.2f') + '× the target'})")
+    w(f"- cold ÷ warm: {ratio(cold['median'], warm['median'])}; warm target ≤ 200 ms end to end: {verdict(warm['median'] <= 0.2)} "
+      f"({ms(warm['median'])}{'' if warm['median'] <= 0.2 else ', ' + format(warm['median'] / 0.2, '.2f') + '× the target'})")
 def cpu(name: str) -> str:
     try:
         e, u, sy = open(os.path.join(res, name)).read().split()[:3]
@@ -262,72 +283,78 @@ w("")
 # ---------------------------------------------------------------- 4
 w(f"## 4. Fleet: {FLEET} tenants")
 w("")
-w("```")
-w(f"runbook-host run provision --tenant … ×{FLEET} --json      # P={P}, PostgreSQL + Redis + keys + SOPS + registry + evidence")
-w("runbook-host run verify --all-tenants --json            # each of the three under /usr/bin/time -f %M (peak RSS)")
-w("runbook-host run deprovision --all-tenants --json")
-w("```")
-w("")
-# tenants active at the fleet verify (registry count); the verify's `--json` also lists one `_fleet` run, the
-# fleet-wide proof written after the per-tenant runs, so its passed + failed is one more
-active = int(f("fleet_active_before_verify", 0)) or max(int(f("fleet_verify_passed", 0) + f("fleet_verify_failed", 0)) - 1, 0) or FLEET + 2
-# A 1,000-tenant run is measured as is; only a run that could not finish (fewer than 1,000 tenants active at the
-# fleet verify) is extrapolated, and labelled so.
-measured = active >= 1000
-w(f"Fleet tenants: {FLEET} fresh + 2 resident; active at the fleet verify: {fig.get('fleet_active_before_verify', active)} "
-  f"(of which {fig.get('fleet_without_octet', 'n/a')} registered without a network octet: tenants past the 254 octets "
-  "are registered without one, lib/Registry/TenantRegistry.cs).")
-w("")
-if not measured:
-    w(f"**Only {active} tenants were active at the fleet verify** (the fleet provision did not finish; see its status "
-      "below), so the 1,000-tenant figures are **extrapolated** linearly from them and labelled so.")
+vw, vr, active, measured = float("nan"), float("nan"), 0, False
+if not FLEET:
+    w("Not run: the fleet part is opt-in (`BENCH_FLEET=1000 bash bench/run.sh`, or `bash bench/run.sh 50 1000`); it takes "
+      "several minutes on 2 cores.")
     w("")
-w("| what | wall | per tenant | peak RSS | status |")
-w("|---|---:|---:|---:|---|")
-for label, name, count in [(f"provision {FLEET}", "fleet_provision", FLEET), (f"`verify --all-tenants` ({active} active)", "fleet_verify", active),
-                           (f"`verify --all-tenants` again, fast-start publish (`-p:FastStart=true`)", "fleet_verify_fast", active),
-                           (f"`deprovision --all-tenants` ({active})", "fleet_deprovision", active)]:
-    wall = f(f"{name}_wall")
-    if wall != wall:
-        continue
-    rss = f(f"{name}_rss_kib") / 1024
-    w(f"| {label} | {sec(wall)} | {ms(wall / count if count else float('nan'))} | {'n/a' if rss != rss else f'{rss:,.0f} MiB'} | {rc_note(name)} |")
-w("")
-kb, ka = f("checkpoints_req_before_fleet"), f("checkpoints_req_after_fleet")
-if kb == kb and ka == ka:
-    w(f"PostgreSQL requested checkpoints (server-wide) during the fleet provision + verify + deprovision: {ka - kb:.0f}.")
+else:
+    w("```")
+    w(f"runbook-host run provision --tenant … ×{FLEET} --json      # P={P}, PostgreSQL + Redis + keys + SOPS + registry + evidence")
+    w("runbook-host run verify --all-tenants --json            # each of the three under /usr/bin/time -f %M (peak RSS)")
+    w("runbook-host run deprovision --all-tenants --json")
+    w("```")
     w("")
-fv = load("steps_fleet_verify.json")
-vw, vr = f("fleet_verify_wall"), f("fleet_verify_rss_kib") / 1024
-if FLEET and vw == vw:
-    if measured:
-        w(f"- 1,000-tenant verification ≤ 30 s: {verdict(vw <= 30)} ({sec(vw)}{'' if vw <= 30 else f', {vw / 30:.1f}× the target'}); "
-          f"RSS ≤ 300 MB: {verdict(vr * 1.048576 <= 300)} ({vr:,.0f} MiB = {vr * 1.048576:,.0f} MB)")
-    else:
-        ext = vw / active * 1000
-        w(f"- **Extrapolation** (measured {active} tenants, linear per-tenant cost, not measured at 1,000): "
-          f"≈ {sec(ext)} for 1,000 — target ≤ 30 s {verdict(ext <= 30)} (extrapolated); RSS measured at {active}: {vr:,.0f} MiB")
-if fv:
-    w(f"- cross-tenant pairs proven DENIED (from the verify evidence of the {fv.get('tenants')} fleet tenants; `cross_*` checks): "
-      f"{fv.get('cross_pairs_denied')} (not denied: {fv.get('cross_pairs_not_denied')}); checks in total {fv.get('checks')}. "
-      "The `--json` summary itself does not report pairs.")
+    # tenants active at the fleet verify (registry count); the verify's `--json` also lists one `_fleet` run, the
+    # fleet-wide proof written after the per-tenant runs, so its passed + failed is one more
+    active = int(f("fleet_active_before_verify", 0)) or max(int(f("fleet_verify_passed", 0) + f("fleet_verify_failed", 0)) - 1, 0) or FLEET + 2
+    # A 1,000-tenant run is measured as is; only a run that could not finish (fewer than 1,000 tenants active at the
+    # fleet verify) is extrapolated, and labelled so.
+    measured = active >= 1000
+    w(f"Fleet tenants: {FLEET} fresh + 2 resident; active at the fleet verify: {fig.get('fleet_active_before_verify', active)} "
+      f"(of which {fig.get('fleet_without_octet', 'n/a')} registered without a network octet: tenants past the 254 octets "
+      "are registered without one, lib/Registry/TenantRegistry.cs).")
     w("")
-    w("Fleet verify, per step under parallelism (evidence `duration_ms`):")
-    w("")
-    w("| step | mean | median | max |")
-    w("|---|---:|---:|---:|")
-    for s in fv.get("steps", []):
-        if s.get("max", 0) < 0.05:
+    if not measured:
+        w(f"**Only {active} tenants were active at the fleet verify** (the fleet provision did not finish; see its status "
+          "below), so the 1,000-tenant figures are **extrapolated** linearly from them and labelled so.")
+        w("")
+    w("| what | wall | per tenant | peak RSS | status |")
+    w("|---|---:|---:|---:|---|")
+    for label, name, count in [(f"provision {FLEET}", "fleet_provision", FLEET), (f"`verify --all-tenants` ({active} active)", "fleet_verify", active),
+                               (f"`verify --all-tenants` again, fast-start publish (`-p:FastStart=true`)", "fleet_verify_fast", active),
+                               (f"`deprovision --all-tenants` ({active})", "fleet_deprovision", active)]:
+        wall = f(f"{name}_wall")
+        if wall != wall:
             continue
-        w(f"| {s['name']} | {s['mean']:.1f} ms | {s['median']:.1f} ms | {s['max']:.1f} ms |")
-    if fv.get("run_wall_ms"):
-        w(f"| *run (started_at → finished_at)* | {fv['run_wall_ms']['mean']:.1f} ms | {fv['run_wall_ms']['median']:.1f} ms | {fv['run_wall_ms']['max']:.1f} ms |")
-w("")
-fp = load("steps_fleet_proof.json")
-if fp and fp.get("run_wall_ms"):
-    w(f"After the per-tenant runs, `verify --all-tenants` writes the fleet-wide proof (evidence `_fleet/`, one more run in the "
-      f"`--json` summary): {fp['run_wall_ms']['median']:.0f} ms, {fp.get('checks')} checks.")
+        rss = f(f"{name}_rss_kib") / 1024
+        w(f"| {label} | {sec(wall)} | {ms(wall / count if count else float('nan'))} | {'n/a' if rss != rss else f'{rss:,.0f} MiB'} | {rc_note(name)} |")
     w("")
+    kb, ka = f("checkpoints_req_before_fleet"), f("checkpoints_req_after_fleet")
+    if kb == kb and ka == ka:
+        w(f"PostgreSQL requested checkpoints (server-wide) during the fleet provision + verify + deprovision: {ka - kb:.0f}.")
+        w("")
+    fv = load("steps_fleet_verify.json")
+    vw, vr = f("fleet_verify_wall"), f("fleet_verify_rss_kib") / 1024
+    if FLEET and vw == vw:
+        if measured:
+            w(f"- 1,000-tenant verification ≤ 15 s: {verdict(vw <= 15)} ({sec(vw)}{'' if vw <= 15 else f', {vw / 15:.1f}× the target'}); "
+              f"RSS ≤ 300 MB: {verdict(vr * 1.048576 <= 300)} ({vr:,.0f} MiB = {vr * 1.048576:,.0f} MB)")
+        else:
+            ext = vw / active * 1000
+            w(f"- **Extrapolation** (measured {active} tenants, linear per-tenant cost, not measured at 1,000): "
+              f"≈ {sec(ext)} for 1,000 — target ≤ 15 s {verdict(ext <= 15)} (extrapolated); RSS measured at {active}: {vr:,.0f} MiB")
+    if fv:
+        w(f"- cross-tenant pairs proven DENIED (from the verify evidence of the {fv.get('tenants')} fleet tenants; `cross_*` checks): "
+          f"{fv.get('cross_pairs_denied')} (not denied: {fv.get('cross_pairs_not_denied')}); checks in total {fv.get('checks')}. "
+          "The `--json` summary itself does not report pairs.")
+        w("")
+        w("Fleet verify, per step under parallelism (evidence `duration_ms`):")
+        w("")
+        w("| step | mean | median | max |")
+        w("|---|---:|---:|---:|")
+        for s in fv.get("steps", []):
+            if s.get("max", 0) < 0.05:
+                continue
+            w(f"| {s['name']} | {s['mean']:.1f} ms | {s['median']:.1f} ms | {s['max']:.1f} ms |")
+        if fv.get("run_wall_ms"):
+            w(f"| *run (started_at → finished_at)* | {fv['run_wall_ms']['mean']:.1f} ms | {fv['run_wall_ms']['median']:.1f} ms | {fv['run_wall_ms']['max']:.1f} ms |")
+    w("")
+    fp = load("steps_fleet_proof.json")
+    if fp and fp.get("run_wall_ms"):
+        w(f"After the per-tenant runs, `verify --all-tenants` writes the fleet-wide proof (evidence `_fleet/`, one more run in the "
+          f"`--json` summary): {fp['run_wall_ms']['median']:.0f} ms, {fp.get('checks')} checks.")
+        w("")
 
 # ---------------------------------------------------------------- targets
 w("## Targets")
@@ -336,17 +363,17 @@ w("| target | measured | verdict |")
 w("|---|---|---|")
 if hp == hp and hp:
     w(f"| provision ≥ 4× faster than the shell recipe | {ratio(sp, hp)} (P={P}), {ratio(sp, h1)} (P=1) | {verdict(sp / hp >= 4)} |")
-    w(f"| provision ≤ 1.5× the CREATE DATABASE floor per tenant | {ratio(hp, fc)} (P={P}), {ratio(h1, fc)} (P=1) | {verdict(hp / fc <= 1.5)} |")
+    w(f"| provision ≤ 2× the CREATE DATABASE floor per tenant | {ratio(hp, fc)} (P={P}), {ratio(h1, fc)} (P=1) | {verdict(hp / fc <= 2)} |")
 if warm:
-    w(f"| warm `run verify`, one tenant, ≤ 0.5 s end to end | {ms(warm['median'])} (default publish) | {verdict(warm['median'] <= 0.5)} |")
+    w(f"| warm `run verify`, one tenant, ≤ 200 ms end to end | {ms(warm['median'])} (default publish) | {verdict(warm['median'] <= 0.2)} |")
 if fast:
-    w(f"| … with the fast-start publish (`-p:FastStart=true`) | {ms(fast['median'])} | {verdict(fast['median'] <= 0.5)} |")
+    w(f"| … with the fast-start publish (`-p:FastStart=true`) | {ms(fast['median'])} | {verdict(fast['median'] <= 0.2)} |")
 if vw == vw:
     lab = f" ({active} tenants)" if measured else f" (measured at {active} tenants; **extrapolated** linearly to 1,000: {sec(vw / active * 1000)})"
-    w(f"| 1,000-tenant verify ≤ 30 s | {sec(vw)}{lab} | {verdict((vw if measured else vw / active * 1000) <= 30)} |")
+    w(f"| 1,000-tenant verify ≤ 15 s | {sec(vw)}{lab} | {verdict((vw if measured else vw / active * 1000) <= 15)} |")
     fvw, fvr = f("fleet_verify_fast_wall"), f("fleet_verify_fast_rss_kib") / 1024
     if fvw == fvw:
-        w(f"| … with the fast-start publish | {sec(fvw)}, {fvr:,.0f} MiB | {verdict(fvw <= 30 and fvr * 1.048576 <= 300)} |")
+        w(f"| … with the fast-start publish | {sec(fvw)}, {fvr:,.0f} MiB | {verdict(fvw <= 15 and fvr * 1.048576 <= 300)} |")
     w(f"| … with RSS ≤ 300 MB | {vr:,.0f} MiB ({vr * 1.048576:,.0f} MB) at {active} tenants{'' if measured else ' (not measured at 1,000)'} | {verdict(vr * 1.048576 <= 300)}{'' if measured else ' at ' + str(active)} |")
 w("")
 

@@ -4,7 +4,8 @@
 #   bash bench/run.sh [N] [FLEET]
 #
 #   N      tenants per variant for provision/deprovision comparisons (default 50)
-#   FLEET  tenants for the fleet provision/verification/deprovision (default 1000; BENCH_FLEET also works), on
+#   FLEET  tenants for the fleet provision/verification/deprovision (default 0 = part 4 skipped: it takes several
+#          minutes; BENCH_FLEET=1000 or a second argument turns it on), on
 #          top of the 2 resident tenants. The registry has no tenant cap (tenants past 254 register without a
 #          network octet), so the whole fleet is measured; the report extrapolates only if fewer than 1,000
 #          tenants ended up active (a run that could not finish), and labels it so.
@@ -14,8 +15,12 @@
 #   BENCH_R2R=0         skip the plain-IL comparison (the host published with -p:PublishReadyToRun=false, i.e.
 #                       what `dotnet publish` produced before ReadyToRun became the default) and the perf profile
 #   BENCH_KEEP=1        keep the scratch folder (/tmp/rbh-bench.*) for inspection
+#   BENCH_FASTSTART=0   skip the opt-in fast-start publish (-p:FastStart=true: a composite crossgen of the whole
+#                       framework, minutes on a busy 2-core machine) and its rows
+#   BENCH_HEADLINE=0    skip part 0 (bench/headline.sh: the issue-14 single-run figures with hyperfine, the network
+#                       store and the message-bus hook; its own knobs are documented there)
 #
-# Takes ≈ 15 minutes on 2 cores (N=50, 3 rounds, fleet 1000). The hand-written analysis appended to the
+# Takes ≈ 15 minutes on 2 cores (N=50, 3 rounds), plus ≈ 5 with the fleet of 1000. The hand-written analysis appended to the
 # report lives in bench/notes.md: update it when the figures change.
 #
 # Everything runs against scratch state: its own Paths__Secrets/Evidence/Cache/Logs under /tmp, its own
@@ -25,7 +30,7 @@
 set -euo pipefail
 
 N="${1:-50}"
-FLEET="${2:-${BENCH_FLEET:-1000}}"
+FLEET="${2:-${BENCH_FLEET:-0}}"
 P="${BENCH_PARALLELISM:-4}"
 REPEAT="${BENCH_REPEAT:-10}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -65,6 +70,9 @@ export RUNBOOKHOST_Paths__Secrets="$SCRATCH/secrets" RUNBOOKHOST_Paths__Evidence
 export RUNBOOKHOST_Paths__Cache="$SCRATCH/cache" RUNBOOKHOST_Paths__Logs="$SCRATCH/logs"
 export RUNBOOKHOST_Registry__Database="bench_$RUN" RUNBOOKHOST_Redis__AclSave=true
 export RUNBOOKHOST_Run__Parallelism="$P"
+# Every tenant reserves a private range now, even with the network provider off: the default pool (10.{octet}.0.0/16)
+# holds 254, so a fleet past that needs the two-placeholder pool (docs/network.md).
+export RUNBOOKHOST_Network__Pool="${RUNBOOKHOST_Network__Pool:-10.{a}.{b}.0/24}"
 SHELL_SECRETS="$SCRATCH/shell-secrets"
 
 psql_admin() { psql -qAt -v ON_ERROR_STOP=1 -d postgres "$@"; }
@@ -133,6 +141,12 @@ rec age "$(age --version)"
 rec loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 rec commit "$(git rev-parse --short HEAD)"
 rec N "$N"; rec FLEET "$FLEET"; rec P "$P"; rec REPEAT "$REPEAT"; rec RUN "$RUN"
+
+# ---------------------------------------------------------------- 0. headline (hyperfine, single runs side by side)
+if [ "${BENCH_HEADLINE:-1}" = 1 ]; then
+  say "0. headline: single runs side by side (bench/headline.sh)"
+  RH="$RH" bash bench/headline.sh "$RES" || say "headline failed; part 0 is missing from the report"
+fi
 
 # ---------------------------------------------------------------- warm-up
 # Two resident tenants (verify, decrypt and cross-tenant checks need another tenant), and the compile
@@ -214,7 +228,9 @@ python3 bench/timeit.py 1 -- "$RH" run verify --tenant "${RESIDENT[0]}" --json >
 python3 bench/timeit.py "$REPEAT" -- "$RH" run verify --tenant "${RESIDENT[0]}" --json > "$RES/verify_warm.json"
 # the opt-in fast-start publish (self-contained, one composite ReadyToRun image with the .NET libraries)
 say "2. publishing the fast-start host (-p:FastStart=true) and timing it"
-if dotnet publish host -c Release -p:FastStart=true -o "$SCRATCH/host-fast" -nologo -v q >"$RES/publish-fast.log" 2>&1; then
+if [ "${BENCH_FASTSTART:-1}" != 1 ]; then
+  say "2. fast-start publish skipped (BENCH_FASTSTART=0)"
+elif dotnet publish host -c Release -p:FastStart=true -o "$SCRATCH/host-fast" -nologo -v q >"$RES/publish-fast.log" 2>&1; then
   RHF="$SCRATCH/host-fast/runbook-host"
   rec fast_dir_mib "$(du -sm "$SCRATCH/host-fast" | cut -f1)"
   python3 bench/timeit.py 1 -- "$RHF" run verify --tenant "${RESIDENT[0]}" --json > /dev/null
@@ -286,6 +302,7 @@ timed rewarm_deprovision "$RH" run deprovision --tenant "${WARM2[1]}" --json
 # FLEET fresh tenants on top of the 2 resident ones, provisioned by one process, then verified and deprovisioned
 # with --all-tenants. No cap: tenants past the 254 network octets register without one (lib/Registry/TenantRegistry.cs).
 rec FLEET "$FLEET"
+if [ "$FLEET" -gt 0 ]; then
 mapfile -t T_FLEET < <(ids f "$FLEET")
 say "4a. fleet: provision $FLEET tenants (one process, parallelism $P)"
 printf '%s\n' "${T_FLEET[@]}" > "$RES/fleet-tenants.txt"
@@ -309,10 +326,15 @@ timed fleet_deprovision "$RH" run deprovision --all-tenants --json
 host_json_summary fleet_deprovision
 
 rec checkpoints_req_after_fleet "$(psql_admin -c 'SELECT checkpoints_req FROM pg_stat_bgwriter')"
+else
+  say "4. fleet: skipped (opt-in: BENCH_FLEET=1000 bash bench/run.sh)"
+fi
 rec loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$SCRATCH"/logs/*.json* "$RES/" 2>/dev/null || true
 
 # ---------------------------------------------------------------- report
+# the headline again, now with parts 1 and 4 (batched provision, fleet verify) in figures.env
+[ -f "$RES/headline-flags" ] && python3 bench/headline.py "$RES" $(cat "$RES/headline-flags") > "$RES/headline.md"
 say "writing docs/benchmarks.md"
 python3 bench/report.py "$RES" > docs/benchmarks.md
 say "done: docs/benchmarks.md (raw: $RES)"

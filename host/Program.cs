@@ -7,6 +7,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        RunbookHost.Diagnostics.TimingTrace.Mark("main");
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -53,6 +54,7 @@ public static class Program
         try
         {
             var code = app.Run(args);
+            RunbookHost.Diagnostics.TimingTrace.Mark("command done");
             if (args.Length == 0 || args is ["--help"] or ["-h"])
                 Console.Out.WriteLine(Environment.NewLine + ExitCodes.Help);
             return code;

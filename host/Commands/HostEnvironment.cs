@@ -27,6 +27,7 @@ internal sealed class HostEnvironment
         var settings = HostConfiguration.Load(options.ConfigFile);
         // Refused now (exit 2, before anything is touched), not when the first line is logged.
         Logging.CheckFolder(settings.Paths.Logs);
+        RunbookHost.Diagnostics.TimingTrace.Mark("configuration bound");
         return new HostEnvironment(settings, options.RunbooksFolder, quiet, verbose);
     }
 

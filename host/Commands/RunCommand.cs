@@ -70,7 +70,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var runner = new RunbookRunner(environment.Settings, environment.Catalog(), () => environment.Log, environment.Clock,
             EvidenceSinks.Create(environment.Settings), services);
+        RunbookHost.Diagnostics.TimingTrace.Mark("services built");
         var prepared = runner.Prepare(settings.Runbook, rawParams, settings.DryRun);
+        RunbookHost.Diagnostics.TimingTrace.Mark(prepared.Compiled.Compiled ? "runbook compiled" : "runbook loaded (compile cache)");
         if (prepared.Source.Metadata.IsFleet)
         {
             if (settings.AllTenants || tenants.Count > 0)

@@ -63,6 +63,7 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
         try
         {
             var result = await RunbookInvoker.Invoke(prepared.Compiled, globals(recorder));
+            RunbookHost.Diagnostics.TimingTrace.Mark("runbook steps done");
             record.Result = result is null ? null : JsonSerializer.SerializeToNode(result, result.GetType());
             record.Outcome = Decide(record);
             if (record.Outcome == RunOutcomes.Failed)
@@ -81,9 +82,11 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
             log.Warning("{Runbook} incomplete: {Why}", record.Runbook, IncompleteSummary(record));
         record.FinishedAt = clock.GetUtcNow();
         var file = evidence.Write(record);
+        RunbookHost.Diagnostics.TimingTrace.Mark("evidence signed and written");
         if (anchor is { Registry: { } registry, RunId: { } id })
             await registry.RecordRunFinishedAsync(id, new RunFinish(Status(record.Outcome), record.FinishedAt,
                 Path.GetRelativePath(settings.Paths.Evidence, file), EvidenceFormat.Sha256Hex(File.ReadAllBytes(file))), CancellationToken.None);
+        RunbookHost.Diagnostics.TimingTrace.Mark("run finish recorded in registry");
         log.Debug("runbook {Runbook} {Version}: {How}", record.Runbook, record.RunbookVersion, prepared.Compiled.Compiled ? "compiled" : "loaded from cache");
         log.Information("evidence: {File}", file);
         var summary = record.Error ?? (record.Outcome == RunOutcomes.Incomplete ? IncompleteSummary(record) : null);

@@ -49,13 +49,18 @@ internal sealed class RunbookRunner(HostSettings settings, RunbookCatalog catalo
         var log = logger().ForContext("Tenant", tenant.Value).ForContext("Runbook", prepared.Source.Metadata.Name);
         // One run per tenant at a time: on this machine (flock) and across machines (registry advisory lock).
         using var tenantLock = TenantFileLock.Acquire(settings.Paths.Secrets, tenant, LockTimeout, cancellationToken);
+        RunbookHost.Diagnostics.TimingTrace.Mark("tenant file lock held");
         var (registry, registryProblem) = await services.TryRegistry(cancellationToken);
+        RunbookHost.Diagnostics.TimingTrace.Mark("registry schema ready");
         await using var registryLock = registry is null ? null : await registry.AcquireTenantLockAsync(tenant, LockTimeout, cancellationToken);
+        RunbookHost.Diagnostics.TimingTrace.Mark("registry tenant lock held");
         // The run starts once it holds the tenant: a run that waited for another must not date its evidence
         // before that other run's, or the tenant's evidence chain would be out of order.
         var record = execution.NewRecord(prepared, EvidenceScopes.Tenant, tenant.Value, RunbookArguments.ForEvidence(prepared.Source.Metadata, prepared.Parameters));
         var anchor = await execution.Anchor(record, registry, registryProblem, services.Registry is not null, tenant, prepared, cancellationToken);
+        RunbookHost.Diagnostics.TimingTrace.Mark("evidence preflight + run recorded");
         var components = await TenantComponentsReader.Read(registry, registryProblem, tenant, cancellationToken);
+        RunbookHost.Diagnostics.TimingTrace.Mark("tenant components read");
         var scope = new RunScope(tenant, components,
             new ComponentLedger(registry, tenant, components, $"{prepared.Source.Metadata.Name}@{prepared.Source.Metadata.Version}", clock),
             cancellationToken, settings.Verify.RequiredComponents);

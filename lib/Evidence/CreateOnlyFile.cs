@@ -58,7 +58,8 @@ internal static partial class CreateOnlyFile
             options.UnixCreateMode = mode;
         using var stream = new FileStream(path, options);
         stream.Write(content);
-        stream.Flush(flushToDisk: true);
+        using (RunbookHost.Diagnostics.TimingTrace.Measure("fsync: file (create-only)"))
+            stream.Flush(flushToDisk: true);
     }
 
     private static bool MoveNoReplace(string from, string to)

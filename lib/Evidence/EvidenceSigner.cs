@@ -41,6 +41,7 @@ public sealed class EvidenceSigner : IDisposable
     /// </summary>
     public static EvidenceSigner LoadOrCreate(string secretsRoot, string evidenceRoot)
     {
+        using var timing = RunbookHost.Diagnostics.TimingTrace.Measure("evidence: load signing key");
         ArgumentException.ThrowIfNullOrEmpty(secretsRoot);
         ArgumentException.ThrowIfNullOrEmpty(evidenceRoot);
         if (!Directory.Exists(secretsRoot))
@@ -81,8 +82,11 @@ public sealed class EvidenceSigner : IDisposable
     }
 
     /// <summary>Low-S DER (RFC 3279) ECDSA P-256 signature over SHA-256 of <paramref name="data"/> (the DSSE PAE).</summary>
-    public byte[] Sign(ReadOnlySpan<byte> data) =>
-        EcdsaLowS.Normalize(_key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+    public byte[] Sign(ReadOnlySpan<byte> data)
+    {
+        using var timing = RunbookHost.Diagnostics.TimingTrace.Measure("evidence: ECDSA sign");
+        return EcdsaLowS.Normalize(_key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+    }
 
     /// <summary>A DSSE envelope (canonical bytes) around <paramref name="payload"/>, signed by this key.</summary>
     public byte[] SignEnvelope(string payloadType, ReadOnlySpan<byte> payload) =>

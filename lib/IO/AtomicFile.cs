@@ -38,7 +38,8 @@ public static class AtomicFile
             {
                 stream.Write(content);
                 prepare?.Invoke(stream.SafeFileHandle);
-                stream.Flush(flushToDisk: true);
+                using (RunbookHost.Diagnostics.TimingTrace.Measure("fsync: file (atomic write)"))
+                    stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
         }
@@ -76,7 +77,8 @@ public static class AtomicFile
     {
         if (OperatingSystem.IsWindows())
             return;
-        NativeSync.SyncDirectory(folder);
+        using (RunbookHost.Diagnostics.TimingTrace.Measure("fsync: folder"))
+            NativeSync.SyncDirectory(folder);
     }
 
     private static void TryDelete(string path)

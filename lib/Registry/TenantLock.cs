@@ -5,21 +5,26 @@ using RunbookHost.Tenants;
 namespace RunbookHost.Registry;
 
 /// <summary>
-/// A PostgreSQL session-level advisory lock on one tenant (key: <see cref="KeyFor"/>), held on a dedicated,
-/// unpooled connection for the duration of a run. Only one run per tenant at a time, across hosts that share
-/// the database. If the process dies, the server ends the session and releases the lock.
-/// Dispose to release.
+/// A PostgreSQL session-level advisory lock on one tenant (key: <see cref="KeyFor"/>), held on a session of its own
+/// for the duration of a run. Only one run per tenant at a time, across hosts that share the database. If the process
+/// dies, the server ends the session and releases the lock. Dispose to release.
+/// The session comes from one small pool of lock sessions per process (TCP keep-alive on), not a new login per run:
+/// a fleet of 1,000 tenants reuses a handful of backends instead of forking and authenticating 1,000. A session goes
+/// back to that pool only after the server confirmed the unlock; otherwise the pool is cleared, so the session is
+/// closed (which releases any lock) rather than kept idle while holding a tenant.
 /// </summary>
 public sealed class TenantLock : IAsyncDisposable
 {
-    private readonly UnpooledSession _session;
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlDataSource _sessions;
     private bool _released;
 
-    private TenantLock(TenantId tenant, long key, UnpooledSession session)
+    private TenantLock(TenantId tenant, long key, NpgsqlConnection connection, NpgsqlDataSource sessions)
     {
         Tenant = tenant;
         Key = key;
-        _session = session;
+        _connection = connection;
+        _sessions = sessions;
     }
 
     public TenantId Tenant { get; }
@@ -35,16 +40,19 @@ public sealed class TenantLock : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        var builder = new NpgsqlConnectionStringBuilder(connectionString)
-        {
-            TcpKeepAlive = true, // unpooled (UnpooledSession): the lock lives and dies with this session
-            ApplicationName = $"runbook-host lock {tenant.Value}",
-        };
         var key = KeyFor(tenant);
-        var session = await UnpooledSession.OpenAsync(builder.ConnectionString, cancellationToken).ConfigureAwait(false);
-        var conn = session.Connection;
+        var sessions = AdminDataSources.For(LockSessions(connectionString));
+        NpgsqlConnection conn;
+        using (RunbookHost.Diagnostics.TimingTrace.Measure("postgres: open lock session (pooled)"))
+            conn = await sessions.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // One round trip: named after its tenant while it holds it (pg_stat_activity), and how long it may wait. The
+            // pool's reset (DISCARD ALL) restores both before the session serves anyone else.
+            var ms = Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds));
+            var settings = $"SET application_name = 'runbook-host lock {tenant.Value}'" + (timeout == TimeSpan.Zero ? "" : $"; SET lock_timeout = {ms}");
+            await using (var set = new NpgsqlCommand(settings, conn))
+                await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             bool acquired;
             if (timeout == TimeSpan.Zero)
             {
@@ -54,9 +62,6 @@ public sealed class TenantLock : IAsyncDisposable
             }
             else
             {
-                var ms = Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds));
-                await using (var set = new NpgsqlCommand($"SET lock_timeout = {ms}", conn))
-                    await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
                     await using var cmd = new NpgsqlCommand("SELECT pg_advisory_lock($1)", conn);
@@ -69,20 +74,24 @@ public sealed class TenantLock : IAsyncDisposable
                 {
                     acquired = false;
                 }
-                await using (var reset = new NpgsqlCommand("RESET lock_timeout", conn))
-                    await reset.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             if (acquired)
-                return new TenantLock(tenant, key, session);
-            await session.DisposeAsync().ConfigureAwait(false);
+                return new TenantLock(tenant, key, conn, sessions);
+            await conn.DisposeAsync().ConfigureAwait(false);
             return null;
         }
         catch
         {
-            await session.DisposeAsync().ConfigureAwait(false);
+            // Whatever state the session is in (a lock may have been granted as the wait was cancelled): never pooled again.
+            sessions.Clear();
+            await conn.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
+
+    /// <summary>The connection string of this process's lock sessions: the registry's, with TCP keep-alive (a lock lives and dies with its session).</summary>
+    private static string LockSessions(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { TcpKeepAlive = true, ApplicationName = "runbook-host lock" }.ConnectionString;
 
     /// <summary>Like <see cref="TryAcquireAsync"/>, but throws <see cref="TenantLockUnavailableException"/> ("another run holds tenant acme …").</summary>
     public static async Task<TenantLock> AcquireAsync(string connectionString, TenantId tenant, TimeSpan timeout,
@@ -105,7 +114,7 @@ public sealed class TenantLock : IAsyncDisposable
         {
             await using var cmd = new NpgsqlCommand(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted " +
-                "AND classid = (($1 >> 32) & 4294967295)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1)", _session.Connection);
+                "AND classid = (($1 >> 32) & 4294967295)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1)", _connection);
             cmd.Parameters.AddWithValue(Key);
             return (bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
@@ -143,17 +152,21 @@ public sealed class TenantLock : IAsyncDisposable
         if (_released)
             return;
         _released = true;
+        var unlocked = false;
         try
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", _session.Connection);
+            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", _connection);
             cmd.Parameters.AddWithValue(Key);
-            await cmd.ExecuteScalarAsync().ConfigureAwait(false);
+            unlocked = (bool)(await cmd.ExecuteScalarAsync().ConfigureAwait(false))!;
         }
         catch (NpgsqlException)
         {
-            // closing the session below releases it anyway
+            // closed below instead of pooled: closing the session releases the lock
         }
-        await _session.DisposeAsync().ConfigureAwait(false);
+        if (!unlocked)
+            _sessions.Clear(); // this session (busy) is closed when disposed below, never reused
+
+        await _connection.DisposeAsync().ConfigureAwait(false);
     }
 }
 

@@ -46,6 +46,10 @@ public sealed partial class TenantRegistry
     /// </summary>
     public async Task<IReadOnlyList<int>> EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
+        // Every run of every process starts here: when the database already holds every migration this host knows
+        // (the usual case), one query proves it and none of the per-migration transactions below is needed.
+        if (await IsUpToDateAsync(cancellationToken).ConfigureAwait(false))
+            return [];
         await EnsureDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
 
@@ -86,6 +90,28 @@ public sealed partial class TenantRegistry
             applied.Add(migration.Version);
         }
         return applied;
+    }
+
+    /// <summary>
+    /// True when schema_migrations records every migration of <see cref="RegistryMigrations.All"/> (one round trip on
+    /// the pooled registry connection a run uses next anyway); false when the database or the table does not exist yet.
+    /// Migrations are only ever added, never changed in place, so a recorded version is an applied one.
+    /// </summary>
+    private async Task<bool> IsUpToDateAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await OpenAsync(ct).ConfigureAwait(false);
+            // The versions are this host's own constants, written as literals: an int[] parameter would make Npgsql
+            // JIT-compile its array handling (~100 methods) in every run just for this check.
+            var known = RegistryMigrations.All.Select(m => m.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM schema_migrations WHERE version IN ({string.Join(", ", known)})", conn);
+            return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))! == known.Count;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.UndefinedTable)
+        {
+            return false; // a new registry: the migrations below create it
+        }
     }
 
     /// <summary>Versions recorded in schema_migrations, ascending.</summary>

@@ -14,8 +14,11 @@ public static class AdminDataSources
     private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> Sources = new(StringComparer.Ordinal);
 
     /// <summary>Opens a pooled connection for <paramref name="connectionString"/>.</summary>
-    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken) =>
-        await For(connectionString).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        using var timing = RunbookHost.Diagnostics.TimingTrace.Measure("postgres: open admin/registry (pooled)");
+        return await For(connectionString).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The shared data source for <paramref name="connectionString"/>, built on first use.</summary>
     public static NpgsqlDataSource For(string connectionString) =>

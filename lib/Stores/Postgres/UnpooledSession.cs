@@ -27,6 +27,7 @@ public sealed class UnpooledSession : IAsyncDisposable
     /// <summary>Opens a session with <paramref name="connectionString"/> (pooling forced off).</summary>
     public static async Task<UnpooledSession> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
+        using var timing = RunbookHost.Diagnostics.TimingTrace.Measure("postgres: open unpooled (lock, tenant login)");
         var source = AdminDataSources.BuildWithoutTypeLoading(connectionString, unpooled: true);
         var connection = source.CreateConnection();
         try

@@ -39,7 +39,8 @@ public sealed partial class RedisTenantStore
             await _connectGate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                _mux ??= await ConnectionMultiplexer.ConnectAsync(_admin.Clone()).ConfigureAwait(false);
+                using (RunbookHost.Diagnostics.TimingTrace.Measure("redis: connect admin"))
+                    _mux ??= await ConnectionMultiplexer.ConnectAsync(_admin.Clone()).ConfigureAwait(false);
                 mux = _mux;
             }
             finally
@@ -70,6 +71,7 @@ public sealed partial class RedisTenantStore
         ct.ThrowIfCancellationRequested();
         try
         {
+            using var timing = RunbookHost.Diagnostics.TimingTrace.Measure("redis: connect as tenant");
             return new TenantConnection(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false), null);
         }
         catch (RedisConnectionException e)

@@ -20,6 +20,13 @@ public sealed partial class RedisTenantStore
         var violations = new List<RedisAclViolation>();
         var users = 0;
         var server = (await ServersAsync(cancellationToken).ConfigureAwait(false))[0];
+        var dryRuns = new List<Task<List<RedisAclViolation>>>();
+        async Task DrainAsync()
+        {
+            foreach (var dryRun in dryRuns)
+                violations.AddRange(await dryRun.ConfigureAwait(false));
+            dryRuns.Clear();
+        }
         foreach (var line in lines)
         {
             var tokens = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -36,8 +43,13 @@ public sealed partial class RedisTenantStore
                 continue;
             users++;
             violations.AddRange(CheckUserLine(name, tenant, tokens));
-            violations.AddRange(await DryRunDeniesAsync(server, name, tenant).ConfigureAwait(false));
+            // The dry runs of a batch of users are in flight together: one pipeline on the admin connection instead
+            // of a round trip per probe (a 1,000-tenant fleet has ~20,000 of them). Results are collected in order.
+            dryRuns.Add(DryRunDeniesAsync(server, name, tenant));
+            if (dryRuns.Count >= DryRunBatch)
+                await DrainAsync().ConfigureAwait(false);
         }
+        await DrainAsync().ConfigureAwait(false);
         return new RedisFleetReport(users, violations) { CheckedAt = _time.GetUtcNow() };
     }
 
@@ -82,24 +94,34 @@ public sealed partial class RedisTenantStore
             new[] { "CONFIG", "GET", "maxmemory" },
         };
         probes.AddRange(RedisAclPolicy.DenyRules.Where(r => r.Probe is not null).Select(r => RedisAclPolicy.ProbeFor(r, other)));
+        // Sent together (pipelined), read in order.
+        var answers = probes.Select(probe => DryRunAsync(server, user, probe)).ToList();
         var found = new List<RedisAclViolation>();
-        foreach (var probe in probes)
+        for (var i = 0; i < probes.Count; i++)
         {
-            var args = new List<object> { "DRYRUN", user };
-            args.AddRange(probe);
-            string? answer;
-            try
-            {
-                answer = (string?)await server.ExecuteAsync(null, "ACL", args, CommandFlags.None).ConfigureAwait(false);
-            }
-            catch (RedisServerException e) when (e.Message.Contains("User", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("not found", StringComparison.OrdinalIgnoreCase))
-            {
+            var (answer, userGone) = await answers[i].ConfigureAwait(false);
+            if (userGone)
                 break; // deleted while we looked
-            }
             if (answer == "OK")
-                found.Add(new RedisAclViolation(user, $"may run: {string.Join(' ', probe)}"));
+                found.Add(new RedisAclViolation(user, $"may run: {string.Join(' ', probes[i])}"));
         }
         return found;
+    }
+
+    private const int DryRunBatch = 64;
+
+    private static async Task<(string? Answer, bool UserGone)> DryRunAsync(IServer server, string user, string[] probe)
+    {
+        var args = new List<object> { "DRYRUN", user };
+        args.AddRange(probe);
+        try
+        {
+            return ((string?)await server.ExecuteAsync(null, "ACL", args, CommandFlags.None).ConfigureAwait(false), false);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("User", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("not found", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, true);
+        }
     }
 }
 

@@ -22,12 +22,12 @@ public sealed class NatsMonitor(Uri monitorUrl, HttpMessageHandler? handler = nu
         await http.GetFromJsonAsync<NatsVarz>("varz", cancellationToken)
         ?? throw new HttpRequestException("nats-server's /varz answered null");
 
-    /// <summary>The accounts nats-server has, without its own system account.</summary>
+    /// <summary>The accounts the configuration defines, without nats-server's own ($SYS, the global $G).</summary>
     public async Task<IReadOnlyList<string>> AccountsAsync(CancellationToken cancellationToken)
     {
         var accountz = await http.GetFromJsonAsync<NatsAccountz>("accountz", cancellationToken)
             ?? throw new HttpRequestException("nats-server's /accountz answered null");
-        return (accountz.Accounts ?? []).Where(a => a != accountz.SystemAccount).Order(StringComparer.Ordinal).ToList();
+        return (accountz.Accounts ?? []).Where(a => a != accountz.SystemAccount && !a.StartsWith('$')).Order(StringComparer.Ordinal).ToList();
     }
 
     public void Dispose() => http.Dispose();

@@ -3,6 +3,7 @@ using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using RunbookHost.Evidence;
 using RunbookHost.Nats;
+using RunbookHost.Tests.Host;
 
 namespace RunbookHost.Tests.Nats;
 
@@ -147,5 +148,28 @@ public sealed class NatsIsolationTests(NatsServerFixture nats) : IClassFixture<N
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         var message = await subscription.Msgs.ReadAsync(timeout.Token);
         Assert.Equal("up", message.Data);
+    }
+
+    [Fact]
+    public async Task Doctor_reports_the_server_its_TLS_its_configuration_and_its_accounts_on_one_line()
+    {
+        using var host = new HostProcess();
+        host.Environment["RUNBOOKHOST_Nats__Url"] = nats.Endpoint.Url;
+        host.Environment["RUNBOOKHOST_Nats__ConfigFile"] = nats.Control.ConfigFile;
+        host.Environment["RUNBOOKHOST_Nats__MonitorUrl"] = nats.Control.MonitorUrl.ToString();
+
+        var run = await host.Run("doctor");
+
+        var line = Assert.Single(run.StandardOutput.Split('\n'), l => l.Contains("nats ", StringComparison.Ordinal));
+        Assert.StartsWith("ok", line);
+        Assert.Contains("nats-server 2.9", line);
+        Assert.Contains("TLS with client certificates", line);
+        Assert.Contains(nats.Control.ConfigFile, line);
+        Assert.Contains("4 accounts", line); // PLATFORM and tenants A, B, C
+
+        host.Environment["RUNBOOKHOST_Nats__Url"] = $"tls://127.0.0.1:{nats.MonitorPort + 9}";
+        var down = await host.Run("doctor");
+        Assert.StartsWith("FAIL", Assert.Single(down.StandardOutput.Split('\n'), l => l.Contains("nats ", StringComparison.Ordinal)));
+        Assert.Equal(1, down.ExitCode);
     }
 }

@@ -61,6 +61,12 @@ public sealed class BusRunbookTests(StorageEnvironment stores) : IClassFixture<S
             foreach (var test in VerifyChecks)
                 Assert.Contains(verify, c => c.Test == test && c.Pass);
 
+            var fleet = await host.Run("run", "verify-fleet", "--json");
+            var fleetEvidence = System.Text.Json.Nodes.JsonNode.Parse(fleet.StandardOutput)!["evidence"]!.GetValue<string>();
+            var pairs = Assert.Single(StorageEnvironment.Checks(fleetEvidence), c => c.Test == "fleet_bus_pairs");
+            Assert.True(pairs.Pass, pairs.Result);
+            Assert.Equal("DENIED", pairs.Result);
+
             // Outside the product: a client with certificates from the same PKI.
             var registry = new TenantRegistry(TestServers.PostgresAdmin, stores.RegistryDatabase);
             var pki = new PkiService(new PkiFiles(host.SecretsDir), new PkiSettings(), new TenantKeyRing(host.SecretsDir, TimeProvider.System), registry, TimeProvider.System);

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
+using NATS.Client.Core;
+using RunbookHost.Evidence;
 using System.Security.Cryptography.X509Certificates;
 using RunbookHost.IO;
 using RunbookHost.Nats;
@@ -124,6 +127,74 @@ public sealed class BusPlatform(NatsSettings settings, PkiService pki, TenantReg
     {
         var issued = await pki.IssueComponentCertificateAsync(tenant, ProbeComponent, ProbePartition, serves: false, ProbeLifetime, cancellationToken).ConfigureAwait(false);
         return new NatsClientIdentity(issued.Certificate, issued.Chain);
+    }
+
+    /// <summary>
+    /// The fleet-wide proof that no tenant pair can exchange messages, live: every tenant's probe identity connects and
+    /// listens on its own prefix; each publishes a marked message to every other tenant's prefix. Passes only when the
+    /// server refused each of the n(n-1) publishes with a permissions violation and no tenant received a marked message.
+    /// </summary>
+    public async Task<IReadOnlyList<CheckRecord>> VerifyFleetAsync(IReadOnlyList<TenantId> tenants, CancellationToken cancellationToken)
+    {
+        const string test = "fleet_bus_pairs";
+        if (tenants.Count < 2)
+            return [CheckRecord.Skipped(NatsProbes.Store, test, $"{tenants.Count} tenant(s) on the bus: no pair to prove")];
+        var endpoint = await EndpointAsync(cancellationToken).ConfigureAwait(false);
+        var marker = Guid.NewGuid().ToString("N");
+        var members = new List<(TenantBus Bus, NatsConnection Connection, ConcurrentQueue<string> Errors, ConcurrentQueue<string> Received, IAsyncDisposable Subscription)>();
+        try
+        {
+            foreach (var tenant in tenants)
+            {
+                var bus = new TenantBus(tenant);
+                var identity = await ProbeIdentityAsync(tenant, cancellationToken).ConfigureAwait(false);
+                var attempt = await NatsConnector.ConnectAsync(endpoint, identity, bus.InboxPrefix, cancellationToken).ConfigureAwait(false);
+                if (attempt.Connection is not { } connection)
+                {
+                    return [attempt.Outcome == NatsConnectOutcome.Refused
+                        ? new CheckRecord(NatsProbes.Store, test, "CONNECT_REFUSED", clock.GetUtcNow(), false, $"tenant {tenant}'s probe identity must connect: {attempt.Detail}")
+                        : CheckRecord.Incomplete(NatsProbes.Store, test, attempt.Detail)];
+                }
+                var errors = new ConcurrentQueue<string>();
+                var received = new ConcurrentQueue<string>();
+                connection.ServerError += (_, e) => { errors.Enqueue(e.Error); return ValueTask.CompletedTask; };
+                var subscription = await connection.SubscribeCoreAsync<string>(bus.Subjects, cancellationToken: cancellationToken).ConfigureAwait(false);
+                _ = Task.Run(async () =>
+                {
+                    await foreach (var message in subscription.Msgs.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                    {
+                        if (message.Data == marker)
+                            received.Enqueue(message.Subject);
+                    }
+                }, CancellationToken.None);
+                await connection.PingAsync(cancellationToken).ConfigureAwait(false);
+                members.Add((bus, connection, errors, received, subscription));
+            }
+            foreach (var sender in members)
+            {
+                foreach (var target in members.Where(m => m.Bus != sender.Bus))
+                    await sender.Connection.PublishAsync($"{target.Bus.SubjectPrefix}fleet-probe.{sender.Bus.Tenant}", marker, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await sender.Connection.PingAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken).ConfigureAwait(false);
+            foreach (var member in members)
+                await member.Connection.PingAsync(cancellationToken).ConfigureAwait(false);
+            var pairs = members.Count * (members.Count - 1);
+            var refused = members.Sum(m => m.Errors.Count(e => e.Contains("Permissions Violation for Publish to", StringComparison.OrdinalIgnoreCase)));
+            var delivered = members.SelectMany(m => m.Received.Select(subject => $"{m.Bus.Tenant} received {subject}")).ToList();
+            var pass = delivered.Count == 0 && refused == pairs;
+            var detail = delivered.Count > 0 ? $"{delivered.Count} cross-tenant message(s) delivered: {string.Join("; ", delivered.Take(5))}"
+                : $"{members.Count} tenants, {pairs} ordered pairs: {refused} publishes refused with a permissions violation, none delivered";
+            return [new CheckRecord(NatsProbes.Store, test, pass ? "DENIED" : "LEAK", clock.GetUtcNow(), pass, detail)];
+        }
+        finally
+        {
+            foreach (var member in members)
+            {
+                await member.Subscription.DisposeAsync().ConfigureAwait(false);
+                await member.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>The platform-admin identity and its serial (the caller records its use in evidence).</summary>

@@ -119,7 +119,9 @@ public sealed class BusSteps
             {
                 try { issuedBeforeRemoval = await bus.ProbeIdentityAsync(Tenant, ct).ConfigureAwait(false); }
                 catch (PkiException) { issuedBeforeRemoval = null; } // no active CA any more: VerifyRemoved says incomplete
-                await WithPlatformAdminAsync((admin, c) => TenantStreams.DeleteAsync(admin, Names, c), ct).ConfigureAwait(false);
+                // A tenant the registry knows without NATS never had a stream: nothing to delete, no admin connection needed.
+                if (!Scope.Components.IsKnown || Scope.Components.Has(Component.Nats))
+                    await WithPlatformAdminAsync((admin, c) => TenantStreams.DeleteAsync(admin, Names, c), ct).ConfigureAwait(false);
                 await ApplyAsync(including: null, excluding: Tenant, ct).ConfigureAwait(false);
                 await run.Removed(Component.Nats, ct).ConfigureAwait(false);
             });
@@ -144,6 +146,9 @@ public sealed class BusSteps
         if (bus is null)
             return CheckOperation.Fixed(Scope.InsteadOfProbing(Component.Nats, NatsProbes.Store, "removed", whyDisabled)
                 ?? CheckRecord.Incomplete(NatsProbes.Store, "removed", whyDisabled));
+        // The components were read when the run started, before Deprovision forgot Component.Nats.
+        if (Scope.Components.IsKnown && !Scope.Components.Has(Component.Nats))
+            return CheckOperation.Fixed(CheckRecord.Skipped(NatsProbes.Store, "removed", $"tenant {Tenant} had no NATS account"));
         return new CheckOperation(
             [$"/accountz lists no account {Names.AccountName}; the certificate issued before the removal is refused by the server"],
             async ct =>

@@ -91,6 +91,7 @@ internal static partial class HostConfiguration
         {
             settings.Network.Validate();
             settings.Pki.Validate();
+            settings.Nats.Validate();
             if (settings.Network.Provider == RunbookHost.Network.NetworkProviders.Hetzner && settings.Hetzner.IsConfigured)
                 settings.Hetzner.Validate();
         }

@@ -27,6 +27,11 @@ public static class Program
                 secrets.AddCommand<SecretsEncryptCommand>("encrypt");
             });
             config.AddCommand<ScheduleCommand>("schedule");
+            config.AddBranch("nats", nats =>
+            {
+                nats.SetDescription("The message bus: nats-server's configuration, written by runbook-host (docs/nats.md)");
+                nats.AddCommand<NatsInitCommand>("init");
+            });
             config.AddBranch("age", age =>
             {
                 age.SetDescription("age keys and files, natively (no age binary needed)");

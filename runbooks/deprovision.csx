@@ -1,5 +1,5 @@
 // @runbook  deprovision
-// @version  2.2.1
+// @version  2.4.0
 // @summary  Remove a tenant from every store, prove nothing remains, archive its key (spec §2.5, §3.4, §4.4, §5.4)
 using RunbookHost.Registry;
 
@@ -31,8 +31,13 @@ await Step("net §3 return the tenant's range to the pool", Network.Release());
 
 // The tenant's CAs are revoked before its key is archived: from here no server trusts a certificate of the tenant,
 // and the root's CRL says so (docs/pki.md).
+// The bus first: a certificate is issued while the CA is still active, the stream and account are removed; after the CA
+// is revoked the server's client-CA bundle is rewritten, so that certificate is refused twice over (no user, no trust).
+await Step("nats remove the tenant's stream and account (reload confirmed)", Bus.Deprovision());
 await Step("pki revoke the tenant's CAs, publish the root's CRL, remove its onboarding packages", Pki.RevokeTenantCa());
 await Checks("pki no CA of the tenant is trusted, the CRL lists each, no onboarding package is left", Pki.VerifyRevoked());
+await Step("nats the server's client-CA bundle without the revoked CAs (reload confirmed)", Bus.Apply());
+await Checks("nats the account is gone and a certificate issued before the removal is refused", Bus.VerifyRemoved());
 
 await Step("§7.3 archive the tenant's key (kept for backup recovery until purged)", Keys.ArchiveKey());
 await Step("§8.3 record the key ARCHIVED in the registry's key history", Registry.ArchiveActiveKey());

@@ -1,5 +1,5 @@
 // @runbook  provision
-// @version  2.2.0
+// @version  2.3.0
 // @summary  Give a tenant its own key, credentials and isolated namespace in every store (spec §10)
 #load "shared/isolation-checks.csx"
 
@@ -18,6 +18,9 @@ await Step("§10.2-3 generate credentials into the SOPS-encrypted secrets file (
 // Process isolation tasks 2.1-2.3: the tenant's own intermediate CA (the platform root is created the first time), its key
 // encrypted to the tenant's age key in the secrets file just written, so rotate-keys and deprovision cover it (docs/pki.md).
 await Step("pki 2.3 the tenant's intermediate CA, name-constrained to .<tenant>.serviceradar (tasks 1.1, 2.1-2.3)", Pki.EnsureTenantCa());
+// Process isolation tasks 7.x: the tenant's NATS account (subjects <tenant>.>, inboxes _INBOX_<tenant>) and JetStream stream,
+// trusted through the CA just created; applied to nats-server with a confirmed reload, rolled back if it does not take.
+await Step("nats 7.1-7.6 the tenant's NATS account, subjects <tenant>.> and JetStream stream (reload confirmed)", Bus.Provision());
 await Step("§10.4 MinIO bucket, IAM user and policy (§2.1-§2.3)", Minio.Provision());
 await Step("§10.5 PostgreSQL database and user (§3.1)", Postgres.Provision());
 await Step("§3 PostgreSQL cluster hardening: PUBLIC may not connect to postgres or template1 (opt-in)", Postgres.HardenSystemDatabases());

@@ -1,5 +1,5 @@
 // @runbook  verify-fleet
-// @version  1.1.0
+// @version  1.2.0
 // @scope    fleet
 // @summary  Prove that no tenant can reach another tenant's namespace in any store, across the whole fleet (spec §9)
 
@@ -16,5 +16,6 @@ await Checks("§9.1.2 PostgreSQL: no tenant role may connect to another tenant's
 await Checks("§9.1.3 Qdrant: every tenant's token names only its own collection", Fleet.Qdrant());
 await Checks("§9.1.4 Redis: every tenant's ACL user reaches only its own key prefix", Fleet.Redis());
 await Checks("net §10 Network: no tenant's network reaches another's (every pair)", Fleet.Network());
+await Checks("nats 7.x NATS: no tenant pair can exchange messages (every pair, live)", Fleet.Bus());
 
 return new { tenants = Tenants.Count, checks = Record.Checks.Count };

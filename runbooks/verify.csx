@@ -1,5 +1,5 @@
 // @runbook  verify
-// @version  2.0.0
+// @version  2.1.0
 // @summary  Prove a tenant's isolation in everything it was provisioned with, and its encryption (spec §9)
 #load "shared/isolation-checks.csx"
 

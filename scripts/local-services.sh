@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (apt-get) and starts PostgreSQL 15, Redis 7, age and the Docker engine on a Debian 12 machine for local use
+# Installs (apt-get) and starts PostgreSQL 15, Redis 7, age, the Docker engine and nats-server 2.9 on a Debian 12 machine for local use
 # (plus docker-compose 1.29, which tests/Deploy uses to validate deploy/docker-compose.yml, and tmux for the terminal test),
 # sets known admin credentials, and prints the environment variables runbook-host reads.
 # Idempotent: safe to run twice, and when the services already run.
@@ -11,6 +11,11 @@ REDIS_ADMIN_USER="runbookhost_admin"
 REDIS_PASSWORD="${RUNBOOKHOST_LOCAL_REDIS_PASSWORD:-runbookhost-local}"
 REDIS_PORT=6379
 REDIS_ACL_FILE=/var/lib/redis/runbook-host-users.acl
+# nats-server (docs/nats.md): runbook-host writes its configuration and client-CA bundle here and reloads it;
+# this script only starts it once that configuration exists (TLS with client certificates, nothing in plain text).
+NATS_DIR="${RUNBOOKHOST_LOCAL_NATS_DIR:-/var/lib/runbook-host/nats}"
+NATS_PORT=4222
+NATS_MONITOR_PORT=8222
 
 say() { echo "local-services: $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -18,7 +23,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 install_packages() {
   local missing=() package
   # Asked of dpkg, not of PATH: a machine may have the PostgreSQL client (psql) without the server.
-  for package in postgresql redis-server redis-tools age openssl docker.io iptables busybox-static docker-compose tmux; do
+  for package in postgresql redis-server redis-tools age openssl docker.io iptables busybox-static docker-compose tmux nats-server; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
@@ -97,6 +102,43 @@ start_docker() {
   as_root bash "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/busybox-image.sh" >/dev/null
 }
 
+# Started only when runbook-host has written its configuration (the PKI issues the server certificate and the
+# client-CA bundle): a nats-server without TLS and client certificates would be a bus without isolation. Already
+# running (its pid file names a live nats-server) = left alone; the host reloads it after each change.
+start_nats() {
+  as_root mkdir -p "$NATS_DIR/jetstream"
+  as_root chmod 0750 "$NATS_DIR"
+  local pid=""
+  [ -f "$NATS_DIR/nats.pid" ] && pid="$(cat "$NATS_DIR/nats.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nats-server ]; then
+    return
+  fi
+  if [ ! -f "$NATS_DIR/nats.conf" ]; then
+    say "nats-server not started: no configuration yet ($NATS_DIR/nats.conf is written by runbook-host once the platform PKI exists)"
+    return
+  fi
+  say "starting nats-server"
+  as_root sh -c "nohup nats-server -c '$NATS_DIR/nats.conf' -l /var/log/nats-server.log >/dev/null 2>&1 &"
+  for _ in $(seq 1 50); do
+    curl -fsS "http://127.0.0.1:${NATS_MONITOR_PORT}/varz" >/dev/null 2>&1 && return
+    sleep 0.2
+  done
+  say "nats-server did not start (see /var/log/nats-server.log)"
+  exit 1
+}
+
+# Nats:Url only once nats-server runs: an empty Url is "not configured" (steps skipped, checks incomplete for tenants
+# that have NATS), so a machine without the bus yet is not reported broken by doctor.
+nats_url_line() {
+  local pid=""
+  [ -f "$NATS_DIR/nats.pid" ] && pid="$(cat "$NATS_DIR/nats.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nats-server ]; then
+    echo "export RUNBOOKHOST_Nats__Url='tls://127.0.0.1:${NATS_PORT}'"
+  else
+    echo "# RUNBOOKHOST_Nats__Url unset: nats-server is not running yet (docs/nats.md)"
+  fi
+}
+
 # Only the closing export lines may reach stdout, because callers eval it: every tool's chatter
 # (pg_ctlcluster prints "Removed stale pid file." after an unclean stop) goes to stderr. A redirect of
 # this group, not a saved descriptor: the servers started here would inherit one and hold the caller's pipe open.
@@ -105,11 +147,19 @@ start_docker() {
   start_postgres
   start_redis
   start_docker
+  start_nats
 } >&2
+
+NATS_URL_LINE="$(nats_url_line)"
 
 # No TLS on loopback: there is no wire to protect, and TLS set-up is ~0.2 s of every run's start (docs/benchmarks.md).
 # Anything that leaves the machine uses SSL Mode=VerifyFull (docs/stores.md); `runbook-host doctor` warns otherwise.
 cat <<ENV
 export RUNBOOKHOST_Postgres__AdminConnectionString='Host=127.0.0.1;Port=5432;Username=postgres;Password=${PG_PASSWORD};Database=postgres;SSL Mode=Disable'
 export RUNBOOKHOST_Redis__Configuration='127.0.0.1:${REDIS_PORT},user=${REDIS_ADMIN_USER},password=${REDIS_PASSWORD}'
+${NATS_URL_LINE}
+export RUNBOOKHOST_Nats__ConfigFile='${NATS_DIR}/nats.conf'
+export RUNBOOKHOST_Nats__PidFile='${NATS_DIR}/nats.pid'
+export RUNBOOKHOST_Nats__StoreDir='${NATS_DIR}/jetstream'
+export RUNBOOKHOST_Nats__MonitorUrl='http://127.0.0.1:${NATS_MONITOR_PORT}/'
 ENV

@@ -21,6 +21,7 @@ internal sealed class DoctorCommand : AsyncCommand<GlobalSettings>
             await Redis(settings.Redis),
             await Minio(settings.Minio),
             await Qdrant(settings.Qdrant),
+            await DoctorNats.CheckAsync(settings.Nats, cancellationToken),
             Folder("secrets", settings.Paths.Secrets),
             Folder("evidence", settings.Paths.Evidence),
             Runbooks(options.RunbooksFolder),

@@ -22,6 +22,7 @@ internal sealed class ServicesFactory : IAsyncDisposable
         var postgresConfigured = settings.Postgres.Enabled && settings.Postgres.AdminConnectionString.Length > 0;
         Registry = postgresConfigured ? new TenantRegistry(settings.Postgres, settings.Registry) : null;
         var keys = new TenantKeyRing(settings.Paths.Secrets, clock);
+        var pki = Registry is null ? null : new PkiService(new PkiFiles(settings.Paths.Secrets), settings.Pki, keys, Registry, clock);
         Services = new RunbookServices
         {
             Settings = settings,
@@ -40,10 +41,15 @@ internal sealed class ServicesFactory : IAsyncDisposable
             QdrantDisabled = Disabled("Qdrant", "Qdrant", settings.Qdrant.Enabled),
             Network = Registry is null ? null : Network(settings, Registry, clock),
             NetworkDisabled = NoRegistry,
-            Pki = Registry is null ? null : new PkiService(new PkiFiles(settings.Paths.Secrets), settings.Pki, keys, Registry, clock),
+            Pki = pki,
             PkiDisabled = NoRegistry,
+            Bus = pki is null || !settings.Nats.IsConfigured || settings.Nats.ConfigFile.Length == 0
+                ? null : new RunbookHost.Runbooks.Steps.BusPlatform(settings.Nats, pki, Registry!, clock),
+            BusDisabled = pki is null ? NoRegistry : NoNats,
         };
     }
+
+    public const string NoNats = "disabled: NATS is not configured (RUNBOOKHOST_Nats__Url and RUNBOOKHOST_Nats__ConfigFile)";
 
     public const string NoRegistry = "disabled: the registry lives on PostgreSQL (RUNBOOKHOST_Postgres__AdminConnectionString not set)";
 

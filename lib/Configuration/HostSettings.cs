@@ -24,6 +24,8 @@ public sealed class HostSettings
     public Evidence.EvidenceSettings Evidence { get; set; } = new();
     /// <summary>Certificate lifetimes and the CA rotation overlap (docs/pki.md).</summary>
     public Pki.PkiSettings Pki { get; set; } = new();
+    /// <summary>The message bus: nats-server's configuration, reload and live probes (docs/nats.md).</summary>
+    public Nats.NatsSettings Nats { get; set; } = new();
 }
 
 /// <summary>What verification must prove beyond what the registry records for each tenant.</summary>

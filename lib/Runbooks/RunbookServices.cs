@@ -34,4 +34,7 @@ public sealed class RunbookServices
     /// <summary>The platform and tenant CAs (docs/pki.md); null without a registry to record them in.</summary>
     public Pki.PkiService? Pki { get; init; }
     public string PkiDisabled { get; init; } = "";
+    /// <summary>The message bus (docs/nats.md); null without NATS configured (Nats:Url) or without the PKI.</summary>
+    public Steps.BusPlatform? Bus { get; init; }
+    public string BusDisabled { get; init; } = "";
 }

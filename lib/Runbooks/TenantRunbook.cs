@@ -24,6 +24,7 @@ public sealed class TenantRunbook : Runbook
         Redis = new RedisSteps(run, services.Redis, services.RedisDisabled);
         Network = new NetworkSteps(scope, services.Network, services.NetworkDisabled);
         Pki = new PkiSteps(run, services.Pki, services.PkiDisabled);
+        Bus = new BusSteps(run, services.Bus, services.BusDisabled);
     }
 
     /// <summary>The validated tenant this run is for.</summary>
@@ -44,4 +45,6 @@ public sealed class TenantRunbook : Runbook
     public NetworkSteps Network { get; }
     /// <summary>The tenant's intermediate CA under the platform root: create, verify, revoke (process isolation spec; docs/pki.md).</summary>
     public PkiSteps Pki { get; }
+    /// <summary>The tenant's message-bus account, subjects and JetStream stream on nats-server: provision, verify, remove (docs/nats.md).</summary>
+    public BusSteps Bus { get; }
 }

@@ -1,5 +1,5 @@
 // @shared   isolation-checks
-// @version  2.2.0
+// @version  2.3.0
 // @summary  The spec §9.1 cross-store checklist as the tenant sees it, shared by provision and verify
 
 // §9.1: each store the tenant has is probed live with the tenant's own credentials: its own namespace
@@ -17,4 +17,5 @@ async Task VerifyIsolation(string section)
     await Checks($"{section}.5 Encryption: the secrets decrypt with the tenant's key only (§6)", Keys.VerifyEncryption());
     await Checks($"{section}.6 Network: only its own workloads, no other tenant's, no route out (net §10)", Network.Verify());
     await Checks($"{section}.7 PKI: the tenant's CA chains to the root, pathLen 0, constrained to its own names; another tenant's name is refused", Pki.Verify());
+    await Checks($"{section}.8 NATS: own subjects only; other tenants' subjects, names, CAs and streams refused (tasks 7.x)", Bus.Verify());
 }

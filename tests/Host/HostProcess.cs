@@ -58,6 +58,8 @@ public sealed class HostProcess : IDisposable
             ["RUNBOOKHOST_Paths__Logs"] = LogsDir,
             ["RUNBOOKHOST_Postgres__AdminConnectionString"] = "",
             ["RUNBOOKHOST_Redis__Configuration"] = "",
+            // A developer's shell may have the local nats-server's Url (scripts/local-services.sh): a test opts in.
+            ["RUNBOOKHOST_Nats__Url"] = "",
         };
         foreach (var (key, value) in Environment)
             environment[key] = value;

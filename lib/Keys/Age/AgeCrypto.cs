@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Org.BouncyCastle.Math.EC.Rfc7748;
+// NATS.NKeys (a NATS.Net dependency) declares a global X25519 type too: name BouncyCastle's explicitly.
+using Curve25519 = Org.BouncyCastle.Math.EC.Rfc7748.X25519;
 
 namespace RunbookHost.Keys.Age;
 
@@ -52,7 +53,7 @@ internal static class AgeCrypto
     {
         var k = scalar.ToArray();
         var point = new byte[32];
-        X25519.ScalarMultBase(k, 0, point, 0);
+        Curve25519.ScalarMultBase(k, 0, point, 0);
         CryptographicOperations.ZeroMemory(k);
         return point;
     }
@@ -63,7 +64,7 @@ internal static class AgeCrypto
         var k = scalar.ToArray();
         var u = point.ToArray();
         var shared = new byte[32];
-        X25519.ScalarMult(k, 0, u, 0, shared, 0);
+        Curve25519.ScalarMult(k, 0, u, 0, shared, 0);
         CryptographicOperations.ZeroMemory(k);
         var acc = 0;
         foreach (var b in shared)

@@ -63,6 +63,11 @@ public sealed class FleetSteps
         "one read of the platform: tenant ranges disjoint, nothing bridges two tenants, every pair denied",
         ct => services.Network!.VerifyFleetAsync(scope.Active, ct));
 
+    /// <summary>NATS, live: every tenant's probe identity publishes to every other tenant's prefix; each publish is refused, nothing delivered.</summary>
+    public ICheckOperation Bus() => Pairwise(Component.Nats, RunbookHost.Nats.NatsProbes.Store, "fleet_bus_pairs", services.Bus is null ? services.BusDisabled : null,
+        "each tenant's short-lived probe identity listens on <tenant>.> and publishes a marked message to every other tenant's prefix: n(n-1) refusals, no delivery",
+        ct => services.Bus!.VerifyFleetAsync(scope.Active.Where(t => scope.Components.TryGetValue(t, out var list) && list.Any(c => c.Name == Component.Nats)).ToList(), ct));
+
     /// <summary>
     /// A store's fleet-wide check: run when the store is configured and there are pairs; otherwise skipped only when no
     /// tenant has the store, and incomplete when some do (or nobody knows).

@@ -17,12 +17,15 @@ public sealed class BusSteps
     private readonly BusPlatform? bus;
     private readonly string whyDisabled;
     private NatsClientIdentity? issuedBeforeRemoval;
+    /// <summary>Whether the tenant had (or may have had) a NATS account when the run started; Deprovision forgets it in the ledger.</summary>
+    private readonly bool hadAccount;
 
     internal BusSteps(TenantRun run, BusPlatform? bus, string whyDisabled)
     {
         this.run = run;
         this.bus = bus;
         this.whyDisabled = whyDisabled;
+        hadAccount = !run.Scope.Components.IsKnown || run.Scope.Components.Has(Component.Nats);
     }
 
     private RunScope Scope => run.Scope;
@@ -120,7 +123,7 @@ public sealed class BusSteps
                 try { issuedBeforeRemoval = await bus.ProbeIdentityAsync(Tenant, ct).ConfigureAwait(false); }
                 catch (PkiException) { issuedBeforeRemoval = null; } // no active CA any more: VerifyRemoved says incomplete
                 // A tenant the registry knows without NATS never had a stream: nothing to delete, no admin connection needed.
-                if (!Scope.Components.IsKnown || Scope.Components.Has(Component.Nats))
+                if (hadAccount)
                     await WithPlatformAdminAsync((admin, c) => TenantStreams.DeleteAsync(admin, Names, c), ct).ConfigureAwait(false);
                 await ApplyAsync(including: null, excluding: Tenant, ct).ConfigureAwait(false);
                 await run.Removed(Component.Nats, ct).ConfigureAwait(false);
@@ -146,8 +149,7 @@ public sealed class BusSteps
         if (bus is null)
             return CheckOperation.Fixed(Scope.InsteadOfProbing(Component.Nats, NatsProbes.Store, "removed", whyDisabled)
                 ?? CheckRecord.Incomplete(NatsProbes.Store, "removed", whyDisabled));
-        // The components were read when the run started, before Deprovision forgot Component.Nats.
-        if (Scope.Components.IsKnown && !Scope.Components.Has(Component.Nats))
+        if (!hadAccount)
             return CheckOperation.Fixed(CheckRecord.Skipped(NatsProbes.Store, "removed", $"tenant {Tenant} had no NATS account"));
         return new CheckOperation(
             [$"/accountz lists no account {Names.AccountName}; the certificate issued before the removal is refused by the server"],

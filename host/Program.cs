@@ -31,6 +31,7 @@ public static class Program
             {
                 nats.SetDescription("The message bus: nats-server's configuration, written by runbook-host (docs/nats.md)");
                 nats.AddCommand<NatsInitCommand>("init");
+                nats.AddCommand<NatsTryCommand>("try");
             });
             config.AddBranch("age", age =>
             {

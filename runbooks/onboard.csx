@@ -1,5 +1,5 @@
 // @runbook  onboard
-// @version  1.0.0
+// @version  1.1.0
 // @summary  Issue a component certificate from the tenant's CA and write its onboarding package (process isolation tasks 3.1-3.4)
 // @param    component  required  What the process is (agent, poller, checker...): one lowercase DNS label
 // @param    partition  default=default  The tenant's partition it runs in: one lowercase DNS label
@@ -14,6 +14,8 @@
 var package = Pki.Onboarding(Param("component"), Param("partition"), serves: Param("serves") == "true", pack: Param("pack") == "true");
 
 await Step("tasks 3.2-3.3 issue the component certificate from the tenant's CA; write ca-chain.pem, cert.pem, key.pem, nats.json and the signed manifest.json", package.Write());
+// The bus maps a certificate to a user by its name: the server learns the new identity before the package is handed out.
+await Step("task 7.3 the component becomes a user of the tenant's NATS account (configuration reloaded and confirmed)", Bus.Apply());
 await Checks("task 3.4 the package works as shipped: chain to the root, key matches, manifest signature and hashes, NATS prefixes", package.Verify());
 
 return new

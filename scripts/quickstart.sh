@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for a newcomer on a fresh Debian 12 machine with the .NET 10 SDK:
 # installs and starts PostgreSQL, Redis, age and the Docker engine (scripts/local-services.sh), publishes the host,
-# provisions two demo tenants (storage, keys, and each tenant's own internal network and workload), runs the nightly
+# provisions two demo tenants (storage, keys, their own CA and message-bus account, and each tenant's own internal network
+# and workload), onboards a component of each and tries the bus with its certificate, runs the nightly
 # job (verify every tenant + the fleet-wide proof), checks every evidence file it wrote, and writes the auditor's
 # report. Safe to run again: every runbook is idempotent.
 set -euo pipefail
@@ -18,6 +19,15 @@ host=./publish/runbook-host
 # It manages host firewall rules for each tenant's bridge, so it needs root; without root the network steps are skipped.
 if [ "$(id -u)" -eq 0 ]; then export RUNBOOKHOST_Network__Docker__Image=local/runbook-host-busybox:1; fi
 
+# The message bus (docs/nats.md): nats-server runs with TLS and client certificates only, so it starts once the platform
+# PKI and its configuration exist. `nats init` creates the root CA the first time, the server certificate, the
+# configuration and the client-CA bundle; local-services.sh then starts nats-server. Its files live under /var/lib (root).
+if [ "$(id -u)" -eq 0 ] && [ -z "${RUNBOOKHOST_Nats__Url:-}" ]; then
+  echo "== the message bus: platform CA, server certificate and nats-server configuration, then nats-server (TLS, client certificates)"
+  RUNBOOKHOST_Nats__Url='tls://127.0.0.1:4222' "$host" nats init
+  service_env=$(bash scripts/local-services.sh)
+  eval "$service_env"
+fi
 echo "== what is configured"
 "$host" doctor || true
 
@@ -27,6 +37,15 @@ echo "== the runbooks (pinned by runbooks/runbooks.lock)"
 echo "== provision two demo tenants (spec §10: key, credentials, SOPS file, PostgreSQL, Redis; their networks; verification, registry)"
 "$host" run provision --tenant acme --tenant globex --verbose   # every line names its tenant
 
+if [ -n "${RUNBOOKHOST_Nats__Url:-}" ]; then
+  echo "== onboard one component per tenant: a certificate from the tenant's own CA and its package (ca-chain.pem, cert.pem, key.pem, nats.json)"
+  "$host" run onboard --tenant acme --param component=agent
+  "$host" run onboard --tenant globex --param component=agent
+  packages="${RUNBOOKHOST_Paths__Secrets:-.secrets}/tenants"
+  echo "== message-bus isolation by hand: acme's agent on its own subjects, then on globex's (refused by the server, exit 3)"
+  "$host" nats try "$packages/acme/onboarding/agent.default" --subject acme.orders.created
+  "$host" nats try "$packages/acme/onboarding/agent.default" --subject globex.orders.created || [ $? -eq 3 ]
+fi
 echo "== the nightly job: verify every tenant, then the fleet-wide isolation proof"
 "$host" run verify --all-tenants
 
@@ -53,6 +72,8 @@ cat <<'DONE'
 Done. Open report.html in a browser (it needs no network). Next steps:
   ./publish/runbook-host run rotate-keys --tenant acme --param reason=scheduled
   ./publish/runbook-host run deprovision --tenant globex --dry-run
-  ./publish/runbook-host secrets decrypt .secrets/tenants/acme/secrets.enc.yaml --identity .secrets/tenants/acme/key.age
+  ./publish/runbook-host secrets decrypt --tenant acme .secrets/tenants/acme/secrets.enc.yaml   # names the key version that opens it
+  ./publish/runbook-host tenants --keys acme                                          # which key opens a backup of which dates
+  ./publish/runbook-host run rotate-tenant-ca --tenant acme                           # new tenant CA, the old one trusted for the overlap
 MinIO and Qdrant are off here (not installable on this machine); see deploy/README.md to add them.
 DONE

@@ -157,7 +157,7 @@ public sealed class NatsProbes(NatsEndpoint endpoint, TimeProvider time)
         }
     }
 
-    private static async Task<string?> ViolationAsync(NatsConnection connection, ConcurrentQueue<string> errors, string kind, string subject, CancellationToken cancellationToken)
+    internal static async Task<string?> ViolationAsync(NatsConnection connection, ConcurrentQueue<string> errors, string kind, string subject, CancellationToken cancellationToken)
     {
         // The server answers a refused PUB/SUB with -ERR before the PONG of a later PING; the event may lag slightly.
         await connection.PingAsync(cancellationToken);

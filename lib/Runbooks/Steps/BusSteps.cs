@@ -139,7 +139,7 @@ public sealed class BusSteps
         if (bus is null)
             return new SkippedOperation(whyDisabled);
         return new RunbookOperation(
-            [$"client-CA bundle {bus.Settings.EffectiveClientCaFile} rewritten from the PKI's trusted client authorities (active and retiring tenant CAs + platform-admin CA); reload confirmed"],
+            [$"nats-server configuration {bus.Settings.ConfigFile} (each tenant account's users: the component identities the PKI issued) and client-CA bundle {bus.Settings.EffectiveClientCaFile} (active and retiring tenant CAs + platform-admin CA) rewritten; reload confirmed"],
             ct => ApplyAsync(including: null, excluding: null, ct));
     }
 

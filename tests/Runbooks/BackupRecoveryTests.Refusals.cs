@@ -96,6 +96,7 @@ public sealed partial class BackupRecoveryTests
             var values = ring.LoadSecrets(tenant);
             await Run(host, "rotate-keys", tenant, "reason=scheduled");
             var version1 = await KeyHistoryRow(tenant, 1);
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // sops.lastmodified has whole seconds: clearly after valid_to
             // Anyone with the archived key's public key can write a file that opens with it and has a valid MAC, today.
             var forged = Path.Combine(host.WorkDir, "forged.enc.yaml");
             File.WriteAllBytes(forged, ring.Encrypt(values.With(TenantSecrets.TenantApiKeyName, "chosen-by-whoever-wrote-the-file-0123"), [version1.PublicKey!]));

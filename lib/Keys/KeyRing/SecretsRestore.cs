@@ -182,7 +182,10 @@ public sealed class SecretsRestore
     /// written first, the registry row a moment later in the same run (provision, rotate-keys).
     /// </summary>
     private static readonly TimeSpan RecordingDelay = TimeSpan.FromHours(1);
-    /// <summary>Clock skew allowed after a window ends (or after now, for the active key).</summary>
+    /// <summary>
+    /// Clock skew allowed after now, for the active key. An archived key's window ends exactly: its last file was written
+    /// before the rotation recorded valid_to, by the same host's clock.
+    /// </summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -202,7 +205,7 @@ public sealed class SecretsRestore
         if (!DateTimeOffset.TryParse(metadata.LastModified, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var written))
             throw new BackupFileException($"--param file: sops.lastmodified '{metadata.LastModified}' is not a date");
         var from = (version.ValidFrom ?? version.CreatedAt) - RecordingDelay;
-        var to = (version.ValidTo ?? ring.Clock.GetUtcNow()) + ClockSkew;
+        var to = version.ValidTo ?? ring.Clock.GetUtcNow() + ClockSkew;
         if (written < from || written > to)
             throw new BackupKeyException(
                 $"the backup says it was written at {TenantKeyRecord.Stamp(written)} (sops.lastmodified), outside the validity window of key version " +

@@ -1,5 +1,5 @@
 // @runbook  deprovision
-// @version  2.4.0
+// @version  2.5.0
 // @summary  Remove a tenant from every store, prove nothing remains, archive its key (spec §2.5, §3.4, §4.4, §5.4)
 using RunbookHost.Registry;
 
@@ -39,6 +39,8 @@ await Checks("pki no CA of the tenant is trusted, the CRL lists each, no onboard
 await Step("nats the server's client-CA bundle without the revoked CAs (reload confirmed)", Bus.Apply());
 await Checks("nats the account is gone and a certificate issued before the removal is refused", Bus.VerifyRemoved());
 
+// The files restore-secrets kept for rollback hold credentials and CA keys of the tenant's past: nothing needs them now.
+await Step("§7.3 remove the secrets files kept by restores (secrets-*-replaced.enc.yaml)", Keys.PurgeReplacedSecrets(null));
 await Step("§7.3 archive the tenant's key (kept for backup recovery until purged)", Keys.ArchiveKey());
 await Step("§8.3 record the key ARCHIVED in the registry's key history", Registry.ArchiveActiveKey());
 await Step("mark the tenant deprovisioned and audit it (§8.1)", Registry.SetStatus(TenantStatus.Deprovisioned));

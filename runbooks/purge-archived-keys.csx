@@ -1,5 +1,5 @@
 // @runbook  purge-archived-keys
-// @version  2.1.0
+// @version  2.2.0
 // @summary  Shred a tenant's archived age keys older than the retention: ARCHIVED -> PURGED (spec §7.3, §8.3)
 // @param    retention-days  type=int  Days an archived key is kept (default: Keys.ArchiveRetentionDays, 90)
 
@@ -30,6 +30,9 @@ foreach (var key in due)
     await Checks($"§7.3 {key.FileName} is gone", Keys.VerifyPurged(key));
     await Step($"§8.3 mark {key.FileName} PURGED in the registry", Registry.MarkPurged(key));
 }
+
+// A restore keeps the replaced secrets file for rollback; past the retention it only keeps old credentials and CA keys alive.
+await Step($"§7.3 remove secrets files kept by restores {retentionDays} or more days ago", Keys.PurgeReplacedSecrets(retentionDays));
 
 var purged = due.Where(k => !System.IO.File.Exists(k.Path)).ToList();
 return new

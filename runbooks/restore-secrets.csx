@@ -1,5 +1,5 @@
 // @runbook  restore-secrets
-// @version  1.0.0
+// @version  1.1.0
 // @summary  Restore a tenant's secrets from a backup, re-encrypted to its active key, optionally into every store (spec §7.3)
 // @param    file   required  Path of the backup of the tenant's secrets.enc.yaml (SOPS YAML); checked before anything is touched
 // @param    apply  default=false allowed=true|false  true: also give every store the restored credentials and end the old sessions (§7.4)
@@ -10,7 +10,9 @@
 // At every moment secrets.enc.yaml is a whole file encrypted to the active key: today's or the restored one. Until the
 // stores receive the restored credentials a failure puts the replaced file back; from step 4 on, a re-run completes it.
 
-var restore = Keys.Restore(Param("file"));
+// Without apply=true a backup whose store credentials differ from today's is refused in step 2 (exit 2, nothing changed):
+// installed alone it would leave secrets the stores reject. The tenant CA key is never taken from a backup.
+var restore = Keys.Restore(Param("file"), applyToStores: Param("apply") == "true");
 
 var key = await Step("§7.3 1. find the key that opens the backup (its age recipients) and check the backup's MAC with it", restore.CheckBackup);
 var difference = await Step("§7.3 2. compare with today's secrets (key names only, never values)", restore.CompareWithCurrent);

@@ -15,7 +15,7 @@ internal static class KeyHistoryCommand
     {
         if (await registry.GetAsync(tenant, cancellationToken) is null)
             throw new UsageException($"tenant {tenant} is not in the registry");
-        var history = await BackupKeys.SyncHistoryAsync(ring, registry, tenant, cancellationToken);
+        var history = await BackupKeys.HistoryAsync(ring, registry, tenant, cancellationToken);
         if (json)
         {
             var array = new JsonArray(history.Select(k => (JsonNode?)new JsonObject

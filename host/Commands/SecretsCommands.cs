@@ -53,7 +53,7 @@ internal sealed class SecretsDecryptCommand : AsyncCommand<SecretsDecryptCommand
         await using var services = new ServicesFactory(environment.Settings, environment.Clock);
         var ring = services.Services.Keys;
         var registry = await services.ReadyRegistry(cancellationToken);
-        var history = registry is null ? [] : await BackupKeys.SyncHistoryAsync(ring, registry, tenant, cancellationToken);
+        var history = registry is null ? [] : await BackupKeys.HistoryAsync(ring, registry, tenant, cancellationToken);
         var key = BackupKeys.Find(ring, tenant, file, format, history);
         if (!key.CanDecrypt)
             throw new BackupKeyException(key.Explain() + (registry is null ? " (no registry configured: purged keys cannot be named)" : ""));

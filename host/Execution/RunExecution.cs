@@ -103,6 +103,7 @@ internal sealed class RunExecution(HostSettings settings, TimeProvider clock, IE
         RunbookHost.Network.NetworkPoolExhaustedException => ExitCodes.UsageError,
         RunbookHost.Pki.InvalidComponentIdentityException => ExitCodes.UsageError, // a component or partition that is no name: nothing was issued
         RunbookHost.Keys.KeyRing.BackupFileException => ExitCodes.UsageError, // the file parameter is no backup: nothing was touched
+        RunbookHost.Keys.KeyRing.RestoreRefusedException => ExitCodes.UsageError, // e.g. store credentials differ without apply=true: nothing was touched
         RunbookHost.Keys.KeyRing.BackupKeyException => ExitCodes.VerificationFailed, // no usable key (purged, missing) or MAC mismatch
         _ => null,
     };

@@ -67,6 +67,21 @@ public sealed class BusRunbookTests(StorageEnvironment stores) : IClassFixture<S
             Assert.True(pairs.Pass, pairs.Result);
             Assert.Equal("DENIED", pairs.Result);
 
+            // By hand, as an operator would: onboard a component of A (the bus learns its identity in the same run), then
+            // `nats try` with its package reaches A's subjects and is refused on B's.
+            var onboard = await host.Run("run", "onboard", "--tenant", a.Value, "--param", "component=agent");
+            Assert.True(onboard.ExitCode == 0, onboard.StandardOutput + onboard.StandardError);
+            var package = Path.Combine(host.SecretsDir, "tenants", a.Value, "onboarding", "agent.default");
+            var own = await host.Run("nats", "try", package, "--subject", $"{a}.orders.created");
+            Assert.True(own.ExitCode == 0, own.StandardOutput + own.StandardError);
+            Assert.Contains($"agent.default.{a}.serviceradar on {a}.orders.created: delivered", own.StandardOutput);
+            var foreign = await host.Run("nats", "try", package, "--subject", $"{b}.orders.created");
+            Assert.True(foreign.ExitCode == 3, foreign.StandardOutput + foreign.StandardError);
+            Assert.Contains("REFUSED by the server", foreign.StandardOutput);
+            Assert.Contains($"Permissions Violation for Subscription to \"{b}.orders.created\"", foreign.StandardOutput);
+            var wildcard = await host.Run("nats", "try", package, "--subject", $"{b}.>");
+            Assert.Equal(2, wildcard.ExitCode);
+
             // Outside the product: a client with certificates from the same PKI.
             var registry = new TenantRegistry(TestServers.PostgresAdmin, stores.RegistryDatabase);
             var pki = new PkiService(new PkiFiles(host.SecretsDir), new PkiSettings(), new TenantKeyRing(host.SecretsDir, TimeProvider.System), registry, TimeProvider.System);

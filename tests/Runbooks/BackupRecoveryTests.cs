@@ -18,7 +18,7 @@ namespace RunbookHost.Tests.Runbooks;
 /// What the product claims is checked from outside: the age CLI opens the backup's data key with the key file named, SQL
 /// reads the key history, psql and redis-cli log in with the restored and the replaced credentials.
 /// </summary>
-public sealed class BackupRecoveryTests(StorageEnvironment stores) : IClassFixture<StorageEnvironment>
+public sealed partial class BackupRecoveryTests(StorageEnvironment stores) : IClassFixture<StorageEnvironment>
 {
     private const int KilledBySigkill = 128 + 9;
 

@@ -81,18 +81,35 @@ public static class BackupKeys
 
     /// <summary>
     /// Records each key file's public key and name in the key history (the backfill for rows older than migration 8, and the
-    /// archive name a rotation gave the key), then reads the history, newest version first.
+    /// archive name a rotation gave the key), then reads the history, newest version first. Writes: only from a step that
+    /// changes something (rotate, archive, restore install, purge); reading paths use <see cref="HistoryAsync"/>.
     /// </summary>
     public static async Task<IReadOnlyList<TenantKeyRecord>> SyncHistoryAsync(TenantKeyRing ring, TenantRegistry registry, TenantId tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        var named = KeyFilesOnDisk(ring, tenant)
+        await registry.RecordKeyFilesAsync(tenant, NamedKeyFiles(ring, tenant), cancellationToken).ConfigureAwait(false);
+        return await registry.GetKeyHistoryAsync(tenant, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The key history, newest version first, with the same backfill as <see cref="SyncHistoryAsync"/> computed in memory:
+    /// nothing is written (a dry run, a check, <c>tenants --keys</c> and <c>secrets decrypt --tenant</c> only read).
+    /// </summary>
+    public static async Task<IReadOnlyList<TenantKeyRecord>> HistoryAsync(TenantKeyRing ring, TenantRegistry registry, TenantId tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var stored = await registry.GetKeyHistoryAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var byHash = NamedKeyFiles(ring, tenant).ToDictionary(k => TenantRegistry.PublicKeyHash(k.PublicKey), k => k);
+        return stored.Select(row => row.Status != KeyStatus.Purged && byHash.TryGetValue(row.PublicKeyHash, out var file)
+            ? row with { AgePublicKey = file.PublicKey, KeyFile = file.FileName }
+            : row).ToList();
+    }
+
+    private static List<(string PublicKey, string FileName)> NamedKeyFiles(TenantKeyRing ring, TenantId tenant) =>
+        KeyFilesOnDisk(ring, tenant)
             .Where(k => Path.GetFileName(k.Value) != TenantKeyFiles.NewKeyName) // not in the history until the rotation records it
             .Select(k => (k.Key, Path.GetFileName(k.Value)))
             .ToList();
-        await registry.RecordKeyFilesAsync(tenant, named, cancellationToken).ConfigureAwait(false);
-        return await registry.GetKeyHistoryAsync(tenant, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>Matches the backup's recipients against the key files on disk and the key history (by public-key hash, so even a key purged before the registry kept public keys is named).</summary>
     public static BackupKey Find(TenantKeyRing ring, TenantId tenant, ReadOnlySpan<byte> backup, SopsFormat format, IReadOnlyList<TenantKeyRecord> history)

@@ -24,6 +24,8 @@ public static class KeyRegistryOperations
             ],
             async ct =>
             {
+                // The version keeps its public key and file name (a row older than migration 8 gets them now, in this real step).
+                await registry.RecordKeyFilesAsync(tenant, [(key.PublicKey, key.FileName)], ct).ConfigureAwait(false);
                 var history = await registry.GetKeyHistoryAsync(tenant, ct).ConfigureAwait(false);
                 foreach (var row in history.Where(r => r.PublicKeyHash == hash && r.Status == KeyStatus.Archived))
                     await registry.MarkKeyPurgedAsync(tenant, row.KeyVersion, purgedAt, ct).ConfigureAwait(false);

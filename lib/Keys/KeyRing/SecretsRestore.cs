@@ -1,6 +1,7 @@
 using System.Globalization;
 using RunbookHost.IO;
 using RunbookHost.Keys.Sops;
+using RunbookHost.Pki;
 using RunbookHost.Registry;
 using RunbookHost.Runbooks;
 using RunbookHost.Tenants;
@@ -20,15 +21,25 @@ public sealed class SecretsRestore
     public const long MaxBackupBytes = 256 * 1024;
 
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Values a restore never takes from the backup: the tenant CA's private key. The live file's value is kept (or stays
+    /// absent), as rotate-keys carries it along: a backup's CA key may be retired or, after an emergency rotation,
+    /// compromised, and a backup from before the CA existed would drop the live one (docs/keys.md).
+    /// </summary>
+    public static readonly IReadOnlyList<string> KeptFromLiveFile = [PkiService.TenantCaKeyName];
+
     private readonly TenantKeyRing ring;
     private readonly TenantKeyFiles files;
     private readonly TenantRegistry? registry;
     private readonly string backupPath;
+    private readonly bool applyToStores;
     private byte[]? backup;
     private BackupKey? key;
 
-    internal SecretsRestore(TenantKeyRing ring, TenantId tenant, string backupPath, TenantRegistry? registry)
+    internal SecretsRestore(TenantKeyRing ring, TenantId tenant, string backupPath, TenantRegistry? registry, bool applyToStores)
     {
+        this.applyToStores = applyToStores;
         this.ring = ring;
         files = ring.Files(tenant);
         this.registry = registry;
@@ -62,9 +73,10 @@ public sealed class SecretsRestore
         }
         if (metadata.Age.Count == 0)
             throw new BackupFileException("--param file: the file has no age recipient (sops.age is empty): it is not a backup of a tenant's secrets");
-        var history = registry is null ? [] : await BackupKeys.SyncHistoryAsync(ring, registry, Tenant, CancellationToken.None).ConfigureAwait(false);
+        var history = registry is null ? [] : await BackupKeys.HistoryAsync(ring, registry, Tenant, CancellationToken.None).ConfigureAwait(false);
         var found = BackupKeys.Find(ring, Tenant, bytes, SopsFormat.Yaml, history);
         var identity = found.RequireIdentity();
+        RequireWrittenWhileKeyInUse(metadata, found);
         try
         {
             _ = TenantSecrets.FromValues(Sops.Sops.DecryptToDictionary(bytes, SopsFormat.Yaml, new AgeSopsKeyService(identity)));
@@ -78,14 +90,18 @@ public sealed class SecretsRestore
         return found;
     }
 
-    /// <summary>Step 2 (reads only): today's secrets against the backup's, by key name; values are compared, never shown.</summary>
+    /// <summary>
+    /// Step 2 (reads only): today's secrets against what the install would write, by key name; values are compared, never
+    /// shown. The tenant CA key is today's on both sides, so it never appears. Refused (<see cref="RestoreRefusedException"/>,
+    /// exit 2, in a dry run too) when a store credential differs and apply=true was not given: the installed file would hold
+    /// credentials the stores reject.
+    /// </summary>
     public Task<SecretsDifference> CompareWithCurrent()
     {
-        var restored = Restored();
-        if (!File.Exists(files.Secrets))
-            return Task.FromResult(new SecretsDifference(restored.Values.Select(v => v.Key).ToList(), [], []));
-        var current = ring.LoadSecrets(Tenant);
-        return Task.FromResult(SecretsDifference.Between(current, restored));
+        var current = CurrentSecrets();
+        var difference = Difference(current, ToInstall(current));
+        RequireApplyWhenStoresDiffer(difference);
+        return Task.FromResult(difference);
     }
 
     /// <summary>
@@ -101,26 +117,28 @@ public sealed class SecretsRestore
             $"encrypt with a new data key for the recipient of {Rel(files.Key)} only; check it decrypts with it",
             $"replace {Rel(files.Secrets)} atomically (temp + fsync + rename, 0600)",
         ],
-        _ =>
+        async ct =>
         {
             using var _lock = KeyRingLock.Acquire(files, LockTimeout);
             RequireNoRotation();
             KeyFile.RemoveStaleTemporaries(files.Folder);
+            if (registry is not null) // the key history's backfill, persisted by this real step (step 1 only read it)
+                await BackupKeys.SyncHistoryAsync(ring, registry, Tenant, ct).ConfigureAwait(false);
             var active = TenantKeyRing.RequireKey(files);
-            var restored = Restored();
-            if (File.Exists(files.Secrets))
+            var current = CurrentSecrets();
+            var restored = ToInstall(current);
+            if (current is not null)
             {
-                var current = File.ReadAllBytes(files.Secrets);
-                if (ring.LoadSecrets(Tenant).HasSameValuesAs(restored))
-                    return Task.CompletedTask; // already installed (a re-run): nothing to keep or roll back
-                KeptFile = Keep(current);
+                if (current.HasSameValuesAs(restored))
+                    return; // already installed (a re-run): nothing to keep or roll back
+                RequireApplyWhenStoresDiffer(Difference(current, restored)); // the file may have changed since step 2
+                KeptFile = Keep(File.ReadAllBytes(files.Secrets));
                 CrashTestHook.Reached("restore:kept");
             }
             var bytes = ring.Encrypt(restored, [active.Recipient.ToString()]);
             TenantKeyRing.RequireOpens(active, bytes, "the re-encrypted backup");
             AtomicFile.Write(files.Secrets, bytes, AtomicFile.PrivateFile);
             CrashTestHook.Reached("restore:installed");
-            return Task.CompletedTask;
         },
         _ =>
         {
@@ -159,6 +177,66 @@ public sealed class SecretsRestore
         return TenantSecrets.FromValues(Sops.Sops.DecryptToDictionary(backup, SopsFormat.Yaml, new AgeSopsKeyService(key.RequireIdentity())));
     }
 
+    /// <summary>
+    /// How long before a key's recorded valid_from a file may be encrypted to it: the key and the file encrypted to it are
+    /// written first, the registry row a moment later in the same run (provision, rotate-keys).
+    /// </summary>
+    private static readonly TimeSpan RecordingDelay = TimeSpan.FromHours(1);
+    /// <summary>
+    /// Clock skew allowed after now, for the active key. An archived key's window ends exactly: its last file was written
+    /// before the rotation recorded valid_to, by the same host's clock.
+    /// </summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The backup's <c>sops.lastmodified</c> must fall inside the validity window of the key that opens it. The MAC proves
+    /// integrity only: anyone with a tenant's age public key can write a file that opens; this refuses the ones that claim a
+    /// time that key was not in use (e.g. written to an archived key today). A date inside the window proves nothing either:
+    /// a restore trusts the operator's file (docs/keys.md, docs/evidence.md).
+    /// </summary>
+    private void RequireWrittenWhileKeyInUse(SopsMetadata metadata, BackupKey found)
+    {
+        if (found.Version is not { } version)
+        {
+            if (registry is null)
+                return; // no key history to hold the date against (docs/keys.md)
+            throw new BackupKeyException($"{found.Explain()}: the registry has no validity window for that key, so the backup's date cannot be checked; refusing it");
+        }
+        if (!DateTimeOffset.TryParse(metadata.LastModified, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var written))
+            throw new BackupFileException($"--param file: sops.lastmodified '{metadata.LastModified}' is not a date");
+        var from = (version.ValidFrom ?? version.CreatedAt) - RecordingDelay;
+        var to = version.ValidTo ?? ring.Clock.GetUtcNow() + ClockSkew;
+        if (written < from || written > to)
+            throw new BackupKeyException(
+                $"the backup says it was written at {TenantKeyRecord.Stamp(written)} (sops.lastmodified), outside the validity window of key version " +
+                $"{version.KeyVersion} of tenant {Tenant} ({version.Window}) that opens it: it was not written while that key was in use; refusing it " +
+                "(its MAC proves integrity, not who wrote it)");
+    }
+
+    private TenantSecrets? CurrentSecrets() => File.Exists(files.Secrets) ? ring.LoadSecrets(Tenant) : null;
+
+    /// <summary>The backup's values with <see cref="KeptFromLiveFile"/> taken from <paramref name="current"/> (or left out when it has none).</summary>
+    private TenantSecrets ToInstall(TenantSecrets? current)
+    {
+        var restored = Restored();
+        foreach (var name in KeptFromLiveFile)
+            restored = current?.ValueOf(name) is { Length: > 0 } live ? restored.With(name, live) : restored.Without(name);
+        return restored;
+    }
+
+    private static SecretsDifference Difference(TenantSecrets? current, TenantSecrets restored) => current is null
+        ? new SecretsDifference(restored.Values.Select(v => v.Key).ToList(), [], [])
+        : SecretsDifference.Between(current, restored);
+
+    private void RequireApplyWhenStoresDiffer(SecretsDifference difference)
+    {
+        if (difference.StoreCredentialsDiffer && !applyToStores)
+            throw new RestoreRefusedException(
+                $"the backup's store credentials differ from today's ({string.Join(", ", difference.StoreCredentialNames)}): installed without " +
+                "apply=true the tenant's secrets would hold credentials the stores reject. Nothing was changed; re-run with --param apply=true " +
+                "to give the stores the backup's credentials");
+    }
+
     private void RequireNoRotation()
     {
         if (File.Exists(files.Journal) || File.Exists(files.NewKey))
@@ -177,41 +255,57 @@ public sealed class SecretsRestore
         throw new KeyRingException("no free name left to keep the replaced secrets file");
     }
 
-    /// <summary>The <c>file</c> parameter as a path: an existing regular file, not a symlink, of bounded size; read once.</summary>
-    private static byte[] ReadValidated(string path)
+    /// <summary>
+    /// The <c>file</c> parameter as a path: an existing regular file of bounded size, read once. It is opened once
+    /// (O_NOFOLLOW: a symbolic link is refused by the kernel; O_NONBLOCK: a FIFO cannot block the open) and every check is
+    /// made on that open handle (fstat), so nothing can swap the file between the checks and the read.
+    /// </summary>
+    internal static byte[] ReadValidated(string path)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new BackupFileException("--param file is required: the path of the backup to restore");
-        FileInfo info;
+        string fullPath;
         try
         {
-            info = new FileInfo(Path.GetFullPath(path));
+            fullPath = Path.GetFullPath(path);
         }
         catch (Exception error) when (error is ArgumentException or NotSupportedException or PathTooLongException)
         {
             throw new BackupFileException($"--param file: not a usable path ({error.Message})");
         }
-        if (info.LinkTarget is not null)
-            throw new BackupFileException("--param file is a symbolic link: pass the backup file itself");
-        if (!info.Exists)
-            throw new BackupFileException(Directory.Exists(info.FullName) ? "--param file is a folder, not a file" : "--param file: no such file");
-        // A FIFO, socket or device reports size 0 (and opening a FIFO would block): refused here, before it is opened.
-        if ((info.Attributes & (FileAttributes.Directory | FileAttributes.Device | FileAttributes.ReparsePoint)) != 0 || info.Length == 0)
-            throw new BackupFileException("--param file is empty or not a regular file");
-        if (info.Length > MaxBackupBytes)
-            throw new BackupFileException($"--param file is {info.Length} bytes; a tenant secrets file is at most {MaxBackupBytes}");
+        Microsoft.Win32.SafeHandles.SafeFileHandle? handle;
         try
         {
-            using var stream = new FileStream(info.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Options = FileOptions.None });
-            if (stream.Length > MaxBackupBytes)
-                throw new BackupFileException($"--param file is larger than {MaxBackupBytes} bytes");
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            return bytes;
+            handle = NativeFile.OpenNoFollow(fullPath, "--param file");
         }
-        catch (UnauthorizedAccessException)
+        catch (UntrustedFileException)
+        {
+            throw new BackupFileException("--param file is a symbolic link: pass the backup file itself");
+        }
+        catch (IOException)
         {
             throw new BackupFileException("--param file is not readable by the host's user");
+        }
+        using (handle)
+        {
+            if (handle is null)
+                throw new BackupFileException("--param file: no such file");
+            var status = FileStatus.Of(handle);
+            if (status.Kind == FileKind.Directory)
+                throw new BackupFileException("--param file is a folder, not a file");
+            if (status.Kind != FileKind.Regular || status.Size == 0)
+                throw new BackupFileException("--param file is empty or not a regular file");
+            if (status.Size > MaxBackupBytes)
+                throw new BackupFileException($"--param file is {status.Size} bytes; a tenant secrets file is at most {MaxBackupBytes}");
+            try
+            {
+                using var stream = new FileStream(handle, FileAccess.Read);
+                return NativeFile.ReadAtMost(stream, (int)MaxBackupBytes, "--param file");
+            }
+            catch (UntrustedFileException)
+            {
+                throw new BackupFileException($"--param file grew while read; a tenant secrets file is at most {MaxBackupBytes} bytes");
+            }
         }
     }
 
@@ -220,6 +314,9 @@ public sealed class SecretsRestore
 
 /// <summary>The <c>file</c> parameter of a restore is not a usable backup file (refused before anything is touched: exit 2).</summary>
 public sealed class BackupFileException(string message) : Exception(message);
+
+/// <summary>A restore that would leave the tenant broken was refused before anything changed (exit 2): e.g. store credentials differ without apply=true.</summary>
+public sealed class RestoreRefusedException(string message) : Exception(message);
 
 /// <summary>Today's secrets against a backup's, by key name only (values are compared, never kept or shown).</summary>
 public sealed record SecretsDifference(IReadOnlyList<string> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Changed) : IStepDetail
@@ -233,7 +330,10 @@ public sealed record SecretsDifference(IReadOnlyList<string> Added, IReadOnlyLis
           + (StoreCredentialsDiffer ? " (store credentials differ: the stores accept the backup's only with apply=true)" : "");
 
     /// <summary>True when a credential a store checks (not the tenant's own API key) differs: the stores must be given it (apply=true).</summary>
-    public bool StoreCredentialsDiffer => Added.Concat(Changed).Any(StoreCredentials.Contains);
+    public bool StoreCredentialsDiffer => StoreCredentialNames.Count > 0;
+
+    /// <summary>The names of the store credentials that differ (added or changed).</summary>
+    public IReadOnlyList<string> StoreCredentialNames => Added.Concat(Changed).Where(StoreCredentials.Contains).ToList();
 
     private static readonly IReadOnlyList<string> StoreCredentials =
         [TenantSecrets.MinioAccessKeyName, TenantSecrets.MinioSecretKeyName, TenantSecrets.PostgresPasswordName, TenantSecrets.QdrantApiKeyName, TenantSecrets.RedisPasswordName];

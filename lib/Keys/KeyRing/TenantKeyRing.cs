@@ -253,9 +253,49 @@ public sealed class TenantKeyRing
             });
     }
 
+    /// <summary>
+    /// The secrets files a restore kept for rollback (<c>secrets-&lt;utc time&gt;-replaced.enc.yaml</c>): they hold replaced
+    /// credentials and the tenant CA key of their day, so deprovision removes all of them and purge-archived-keys those
+    /// kept <paramref name="olderThanDays"/> or more days ago (docs/keys.md). Null: every one.
+    /// </summary>
+    public IReadOnlyList<string> ReplacedSecretsFiles(TenantId tenant, int? olderThanDays)
+    {
+        var files = Files(tenant);
+        if (!Directory.Exists(files.Folder))
+            return [];
+        var cutoff = Clock.GetUtcNow().UtcDateTime.AddDays(-(olderThanDays ?? 0));
+        return Directory.EnumerateFiles(files.Folder, "secrets-*-replaced.enc.yaml")
+            .Where(path => olderThanDays is null || KeptAt(Path.GetFileName(path)) is not { } kept || kept <= cutoff)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Shreds the kept secrets files <see cref="ReplacedSecretsFiles"/> names.</summary>
+    public IRunbookOperation PurgeReplacedSecrets(TenantId tenant, int? olderThanDays)
+    {
+        var files = Files(tenant);
+        var planned = ReplacedSecretsFiles(tenant, olderThanDays);
+        return new RunbookOperation(
+            planned.Count == 0
+                ? ["no kept secrets-*-replaced.enc.yaml file" + (olderThanDays is { } d ? $" is {d} or more days old" : "")]
+                : planned.Select(path => $"shred -u {files.Relative(path)} (replaced secrets kept by a restore: old credentials and CA key)").ToList(),
+            _ =>
+            {
+                using var _lock = KeyRingLock.Acquire(files, LockTimeout);
+                foreach (var path in ReplacedSecretsFiles(tenant, olderThanDays))
+                    KeyFile.Shred(path);
+                return Task.CompletedTask;
+            });
+    }
+
+    /// <summary>The time in a kept file's name (<c>secrets-20261202T101500Z[-2]-replaced.enc.yaml</c>); null when it has none.</summary>
+    private static DateTime? KeptAt(string name) =>
+        name.Length >= 24 && DateTime.TryParseExact(name.AsSpan(8, 16), "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+
     /// <summary>§7.3: restoring the tenant's secrets from a backup, as separately named steps.</summary>
-    public SecretsRestore Restore(TenantId tenant, string backupPath, Registry.TenantRegistry? registry) =>
-        new(this, tenant ?? throw new ArgumentNullException(nameof(tenant)), backupPath ?? "", registry);
+    public SecretsRestore Restore(TenantId tenant, string backupPath, Registry.TenantRegistry? registry, bool applyToStores) =>
+        new(this, tenant ?? throw new ArgumentNullException(nameof(tenant)), backupPath ?? "", registry, applyToStores);
 
     /// <summary>§7.2: the rotation of one tenant's key, as separately named, resumable steps.</summary>
     public KeyRotation Rotation(TenantId tenant, string reason) => new(this, Files(tenant), reason);

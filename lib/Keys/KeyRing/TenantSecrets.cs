@@ -78,6 +78,12 @@ public sealed class TenantSecrets
         return new TenantSecrets(copy);
     }
 
+    /// <summary>The value of <paramref name="name"/>, or null when the file has none.</summary>
+    public string? ValueOf(string name) => values.FirstOrDefault(kv => kv.Key == name).Value;
+
+    /// <summary>A copy without <paramref name="name"/> (unchanged when it has none).</summary>
+    public TenantSecrets Without(string name) => new(values.Where(kv => kv.Key != name).ToList());
+
     /// <summary>True when both hold the same keys with the same values (for checks; compares in constant time per value).</summary>
     public bool HasSameValuesAs(TenantSecrets other)
     {

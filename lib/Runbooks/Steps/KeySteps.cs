@@ -31,12 +31,12 @@ public sealed class KeySteps
 
     /// <summary>
     /// §7.3 before a purge: for each key, the dates of the backups that will no longer be recoverable (its validity window from
-    /// the key history, which this also brings up to date with the key files, so a purged version keeps its file name).
+    /// the key history with the key files' names filled in memory: a read, so nothing is written, in a dry run or not).
     /// </summary>
     public async Task<PurgeImpact> BackupsLostByPurge(IReadOnlyList<ArchivedKey> keys)
     {
         var history = run.Services.Registry is { } registry && run.Scope.Components.IsKnown
-            ? await BackupKeys.SyncHistoryAsync(Ring, registry, run.Tenant, run.Scope.CancellationToken)
+            ? await BackupKeys.HistoryAsync(Ring, registry, run.Tenant, run.Scope.CancellationToken)
             : null;
         return PurgeImpact.Of(keys, history);
     }
@@ -44,8 +44,9 @@ public sealed class KeySteps
     /// <summary>
     /// §7.3: restoring the tenant's secrets from the backup at <paramref name="file"/>, as named steps (the key that opens it,
     /// the difference by key name, the atomic install re-encrypted to the active key). The path is validated by the first step.
+    /// Without <paramref name="applyToStores"/> a backup whose store credentials differ from today's is refused (exit 2).
     /// </summary>
-    public SecretsRestore Restore(string file) => Ring.Restore(run.Tenant, file, run.Services.Registry);
+    public SecretsRestore Restore(string file, bool applyToStores) => Ring.Restore(run.Tenant, file, run.Services.Registry, applyToStores);
 
     public int RetentionDays(string given) => given.Length > 0
         ? int.Parse(given, System.Globalization.CultureInfo.InvariantCulture)
@@ -63,6 +64,12 @@ public sealed class KeySteps
     public IRunbookOperation PurgeArchivedKey(ArchivedKey key) => Ring.PurgeArchivedKey(run.Tenant, key);
 
     public IRunbookOperation PurgeDeprovisionedSecrets() => Ring.PurgeDeprovisionedSecrets(run.Tenant);
+
+    /// <summary>
+    /// The secrets files restores kept for rollback (old credentials and CA keys): every one at deprovision
+    /// (<paramref name="retentionDays"/> null), those kept that many days or more ago at purge.
+    /// </summary>
+    public IRunbookOperation PurgeReplacedSecrets(int? retentionDays) => Ring.PurgeReplacedSecrets(run.Tenant, retentionDays);
 
     /// <summary>§7.3: the archived key file is gone.</summary>
     public ICheckOperation VerifyPurged(ArchivedKey key) => new CheckOperation([$"{key.FileName} no longer exists"], _ =>

@@ -133,7 +133,7 @@ public sealed class PkiService
         using var rootKey = platform.RootKey();
         using var caKey = CertificateProfiles.NewP256();
         using var created = CertificateProfiles.CreateIntermediate(CertificateProfiles.TenantCaName(tenant), caKey,
-            NameConstraints.PermitDnsOnly(ComponentIdentity.TenantSuffix(tenant)), root, rootKey, now, Settings.TenantCaLifetimeDays);
+            NameConstraints.ForTenant(tenant), root, rootKey, now, Settings.TenantCaLifetimeDays);
         var record = Record(tenant, created);
         // Order: the public certificate first (harmless alone), then the key into the secrets file (from here a re-run resumes),
         // then the registry. The previous CA's key is replaced: a retiring CA only needs to be trusted, never to sign again.
@@ -207,7 +207,7 @@ public sealed class PkiService
     // ------------------------------------------------------------------ issuing
 
     /// <summary>
-    /// A component certificate from the tenant's active CA: CN and SAN DNS <c>component.partition.tenant.serviceradar</c>,
+    /// A component certificate from the tenant's active CA: subject O=serviceradar, OU=tenant, CN and SAN DNS <c>component.partition.tenant.serviceradar</c>,
     /// clientAuth (+ serverAuth when it <paramref name="serves"/>), <paramref name="lifetime"/> or Pki:ComponentLifetimeDays.
     /// Recorded in the registry by serial. Chain: the tenant CA.
     /// </summary>
@@ -217,7 +217,7 @@ public sealed class PkiService
         var identity = ComponentIdentity.Create(component, partition, tenant);
         var days = LifetimeDays(lifetime, Settings.ComponentLifetimeDays);
         using var ca = await LoadActiveTenantCaAsync(tenant, cancellationToken).ConfigureAwait(false);
-        var issued = Issue([identity.DnsName], [], serves, ca.Certificate, ca.Key, days);
+        var issued = Issue([identity.DnsName], [], serves, ca.Certificate, ca.Key, days, tenant);
         await RecordAsync(issued, tenant, ca.Record.Serial, identity.DnsName, KindComponent, cancellationToken).ConfigureAwait(false);
         return new IssuedCertificate(issued, [X509CertificateLoader.LoadCertificate(ca.Certificate.RawData)]);
     }
@@ -320,10 +320,11 @@ public sealed class PkiService
         new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()),
         TenantCaStatus.Active, clock.GetUtcNow());
 
-    private X509Certificate2 Issue(IReadOnlyList<string> dnsNames, IReadOnlyList<IPAddress> addresses, bool serves, X509Certificate2 issuer, ECDsa issuerKey, int days)
+    private X509Certificate2 Issue(IReadOnlyList<string> dnsNames, IReadOnlyList<IPAddress> addresses, bool serves, X509Certificate2 issuer, ECDsa issuerKey, int days,
+        TenantId? tenant = null)
     {
         using var key = CertificateProfiles.NewP256();
-        using var certificate = CertificateProfiles.CreateLeaf(dnsNames, addresses, clientAuth: true, serves, key, issuer, issuerKey, clock.GetUtcNow(), days);
+        using var certificate = CertificateProfiles.CreateLeaf(dnsNames, addresses, clientAuth: true, serves, key, issuer, issuerKey, clock.GetUtcNow(), days, tenant);
         return certificate.CopyWithPrivateKey(key);
     }
 

@@ -50,8 +50,10 @@ public sealed class PkiSteps
             },
             async ct =>
             {
-                if (outcome is { Created: true })
-                    await service.RevokeTenantCasAsync(Tenant, RevocationReasons.RolledBack, outcome.Active.Serial, ct).ConfigureAwait(false);
+                // Only a CA this run created is undone: a tenant that already had one keeps it, and keeps it recorded.
+                if (outcome is not { Created: true })
+                    return;
+                await service.RevokeTenantCasAsync(Tenant, RevocationReasons.RolledBack, outcome.Active.Serial, ct).ConfigureAwait(false);
                 await Scope.Ledger.RemoveAsync(Component.Pki, ct).ConfigureAwait(false);
             });
     }

@@ -70,6 +70,8 @@ public sealed class OnboardingPackage
     {
         if (service is null)
             return new SkippedOperation(whyDisabled);
+        if (refusal is not null)
+            return new RefusedOperation(refusal); // a dry run refuses it too (exit 2), not just the real run
         var identity = IdentityOf;
         var where = identity is null ? "<refused>" : service.Files.Relative(FolderPath(service, identity));
         return new RunbookOperation(
@@ -85,6 +87,16 @@ public sealed class OnboardingPackage
                     throw new InvalidComponentIdentityException(refusal);
                 await WriteAsync(service, identity!, ct).ConfigureAwait(false);
             });
+    }
+
+    /// <summary>A component or partition that is no DNS label: describing it (a dry run) or applying it fails with the refusal.</summary>
+    private sealed class RefusedOperation(string refusal) : IRunbookOperation
+    {
+        public IReadOnlyList<string> Describe() => throw new InvalidComponentIdentityException(refusal);
+
+        public Task ApplyAsync(CancellationToken cancellationToken) => throw new InvalidComponentIdentityException(refusal);
+
+        public Func<CancellationToken, Task>? Rollback => null;
     }
 
     private async Task WriteAsync(PkiService pki, ComponentIdentity identity, CancellationToken cancellationToken)

@@ -146,6 +146,13 @@ public sealed class PkiRunbookTests(StorageEnvironment stores) : IClassFixture<S
         Assert.Contains($"agent.default.{tenant}.serviceradar", onboard.StandardOutput + onboard.StandardError, StringComparison.Ordinal);
         var rotate = await host.Run("run", "rotate-tenant-ca", "--tenant", tenant.Value, "--param", "reason=emergency", "--dry-run");
         Assert.True(rotate.ExitCode == 0, rotate.StandardOutput + rotate.StandardError);
+        // A component that is no DNS label is refused by the plan too, with the usage exit code, as the real run refuses it.
+        foreach (var bad in new[] { "component=Agent", "partition=a_b" })
+        {
+            var parameters = bad.StartsWith("component", StringComparison.Ordinal) ? new[] { bad } : ["component=agent", bad];
+            var refused = await host.Run(["run", "onboard", "--tenant", tenant.Value, .. parameters.SelectMany(p => new[] { "--param", p }), "--dry-run"]);
+            Assert.True(refused.ExitCode == 2, $"{bad}: exit {refused.ExitCode}\n{refused.StandardOutput}{refused.StandardError}");
+        }
 
         Assert.Empty(await registry.ListIssuedCertificatesAsync(tenant));
         Assert.False(Directory.Exists(Path.Combine(host.SecretsDir, "tenants", tenant.Value, "onboarding")));

@@ -60,15 +60,21 @@ public sealed class PkiService
     public Task<X509Certificate2> PlatformAdminCaAsync(CancellationToken cancellationToken) => Task.FromResult(platform.AdminCa());
 
     /// <summary>
-    /// What a server may trust for client certificates: every tenant CA that is active or retiring, plus the platform-admin
-    /// CA. Never the root: with the root as an anchor a revoked intermediate presented in a client's chain would still verify.
+    /// What a server may trust for client certificates: every tenant CA that is active, or retiring and still inside its
+    /// overlap (Pki:OverlapDays from when it began retiring), plus the platform-admin CA. Never the root: with the root as an anchor a revoked intermediate presented in a client's chain would still verify.
     /// Each certificate is checked against the registry's fingerprint; a mismatch throws rather than trust an unknown file.
     /// </summary>
     public async Task<IReadOnlyList<X509Certificate2>> TrustedClientAuthoritiesAsync(CancellationToken cancellationToken)
     {
         var trusted = new List<X509Certificate2>();
+        var now = clock.GetUtcNow();
+        var overlap = TimeSpan.FromDays(Settings.OverlapDays);
         foreach (var ca in await Registry.ListTenantCasAsync([TenantCaStatus.Active, TenantCaStatus.Retiring], cancellationToken).ConfigureAwait(false))
+        {
+            if (ca.Status == TenantCaStatus.Retiring && (ca.RetiringSince is not { } since || since + overlap <= now))
+                continue;
             trusted.Add(LoadTenantCaCertificate(ca));
+        }
         trusted.Add(platform.AdminCa());
         return trusted;
     }
@@ -187,10 +193,13 @@ public sealed class PkiService
 
     /// <summary>
     /// Writes the root's CRL (every revoked tenant CA, with its reason; next update in 7 days) to
-    /// <see cref="PkiFiles.RootCrl"/> atomically and returns it. Its number is the time in milliseconds, so it only grows.
+    /// <see cref="PkiFiles.RootCrl"/> atomically and returns it. Under the platform PKI lock, so two publishers never
+    /// interleave (the registry is read inside it: the later CRL holds every revocation); its number is the time in
+    /// milliseconds, or one more than the published CRL's when that is higher (a clock that went back), so it only grows.
     /// </summary>
     public async Task<byte[]> PublishCrlAsync(CancellationToken cancellationToken)
     {
+        using var publishing = platform.AcquireLock();
         var revoked = await Registry.ListTenantCasAsync([TenantCaStatus.Revoked], cancellationToken).ConfigureAwait(false);
         var builder = new CertificateRevocationListBuilder();
         foreach (var ca in revoked)
@@ -199,9 +208,19 @@ public sealed class PkiService
         using var root = platform.Root();
         using var rootKey = platform.RootKey();
         using var signer = root.CopyWithPrivateKey(rootKey);
-        var crl = builder.Build(signer, new BigInteger(now.ToUnixTimeMilliseconds()), now.AddDays(7), HashAlgorithmName.SHA384, thisUpdate: now);
+        var number = BigInteger.Max(new BigInteger(now.ToUnixTimeMilliseconds()), PublishedCrlNumber(root) + 1);
+        var crl = builder.Build(signer, number, now.AddDays(7), HashAlgorithmName.SHA384, thisUpdate: now);
         AtomicFile.WriteText(Files.RootCrl, PemEncoding.WriteString("X509 CRL", crl) + "\n", AtomicFile.PublicFile);
         return crl;
+    }
+
+    /// <summary>The number of the CRL on disk (0 when there is none, or it is not the root's).</summary>
+    internal BigInteger PublishedCrlNumber(X509Certificate2 root)
+    {
+        if (!File.Exists(Files.RootCrl))
+            return BigInteger.Zero;
+        var contents = CrlContents.ReadPem(File.ReadAllText(Files.RootCrl), root);
+        return contents.SignatureValid ? contents.Number : BigInteger.Zero;
     }
 
     // ------------------------------------------------------------------ issuing

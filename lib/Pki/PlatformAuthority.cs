@@ -130,7 +130,8 @@ internal sealed class PlatformAuthority(PkiFiles files, PkiSettings settings, Ti
         }
     }
 
-    private ExclusiveLockFile AcquireLock()
+    /// <summary>The platform PKI lock (a flock in the secrets folder): init and CRL publishing hold it.</summary>
+    internal ExclusiveLockFile AcquireLock()
     {
         AtomicFile.CreatePrivateFolder(Files.SecretsRoot);
         AtomicFile.CreatePrivateFolder(Path.GetDirectoryName(Files.Lock)!);

@@ -109,6 +109,39 @@ public sealed class TenantCaLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARetiringCaLeavesTheClientCaBundleWhenItsOverlapEnds()
+    {
+        var tenant = await env.NewTenantAsync();
+        var first = await env.Service.EnsureTenantCaAsync(tenant, CancellationToken.None);
+        await env.Service.RotateTenantCaAsync(tenant, CancellationToken.None);
+        var inOverlap = (await env.Service.TrustedClientAuthoritiesAsync(CancellationToken.None)).Select(CertificateProfiles.SerialOf).ToList();
+        Assert.Contains(first.Active.Serial, inOverlap);
+
+        // The same registry and files, seen when the overlap has ended (overlap 0 days): the retiring CA is no longer trusted.
+        var ended = new PkiService(env.Files, new PkiSettings { OverlapDays = 0 }, env.Ring, env.Registry, TimeProvider.System);
+        var afterOverlap = (await ended.TrustedClientAuthoritiesAsync(CancellationToken.None)).Select(CertificateProfiles.SerialOf).ToList();
+        Assert.DoesNotContain(first.Active.Serial, afterOverlap);
+        Assert.Contains((await env.Registry.GetActiveTenantCaAsync(tenant))!.Serial, afterOverlap);
+    }
+
+    [Fact]
+    public async Task ACrlIsNeverReplacedByOneWithALowerNumberEvenWhenTheClockGoesBack()
+    {
+        await env.Service.InitializeAsync(CancellationToken.None);
+        using var root = await env.Service.RootCertificateAsync(CancellationToken.None);
+        var first = CrlContents.Read(await env.Service.PublishCrlAsync(CancellationToken.None), root);
+        var lagging = new PkiService(env.Files, env.Settings, env.Ring, env.Registry, new ClockAt(DateTimeOffset.UtcNow.AddHours(-1)));
+        var second = CrlContents.Read(await lagging.PublishCrlAsync(CancellationToken.None), root);
+        Assert.True(second.Number > first.Number, $"{second.Number} after {first.Number}");
+        Assert.Equal(second.Number, env.Service.PublishedCrlNumber(root));
+    }
+
+    private sealed class ClockAt(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
     public async Task RotationKeepsTheOldCaTrustedDuringTheOverlapAndRevocationPublishesACrlOpensslVerifies()
     {
         var tenant = await env.NewTenantAsync();

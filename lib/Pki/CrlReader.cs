@@ -11,6 +11,9 @@ namespace RunbookHost.Pki;
 public sealed record CrlContents(IReadOnlyList<string> RevokedSerials, DateTimeOffset ThisUpdate, DateTimeOffset? NextUpdate, bool SignatureValid,
     System.Numerics.BigInteger Number = default)
 {
+    /// <summary>True while <paramref name="now"/> is before the CRL's next update: a peer refuses a CRL past it.</summary>
+    public bool IsCurrent(DateTimeOffset now) => NextUpdate is { } next && now < next;
+
     public static CrlContents Read(byte[] der, X509Certificate2 issuer)
     {
         var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();

@@ -105,7 +105,10 @@ public sealed class OnboardingPackage
         using var root = await pki.RootCertificateAsync(cancellationToken).ConfigureAwait(false);
         using var signer = EvidenceSigner.LoadOrCreate(signing.SecretsRoot, signing.EvidenceRoot);
         var now = pki.Clock.GetUtcNow();
-        var files = OnboardingFiles.Package(identity, issued, root, pki.Settings.NatsUrl.Length > 0 ? pki.Settings.NatsUrl : null, signer, now);
+        var tenantCas = await pki.TenantClientAuthoritiesAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var files = OnboardingFiles.Package(identity, issued, root, tenantCas, pki.Settings.NatsUrl.Length > 0 ? pki.Settings.NatsUrl : null, signer, now);
+        foreach (var ca in tenantCas)
+            ca.Dispose();
         var folder = FolderPath(pki, identity);
         AtomicFile.CreatePrivateFolder(Path.GetDirectoryName(pki.Files.OnboardingFolder(tenant))!);
         AtomicFile.CreatePrivateFolder(pki.Files.OnboardingFolder(tenant));

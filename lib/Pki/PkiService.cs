@@ -79,6 +79,22 @@ public sealed class PkiService
         return trusted;
     }
 
+    /// <summary>
+    /// What a component of <paramref name="tenant"/> that serves may trust for client certificates (its package's
+    /// client-ca.pem): the tenant's active CA and its retiring ones still inside the overlap; no other tenant's, never the root.
+    /// </summary>
+    public async Task<IReadOnlyList<X509Certificate2>> TenantClientAuthoritiesAsync(TenantId tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var now = clock.GetUtcNow();
+        return [.. (await Registry.GetTenantCasAsync(tenant, cancellationToken).ConfigureAwait(false))
+            .Where(ca => ca.Status == TenantCaStatus.Active || InOverlap(ca, now))
+            .Select(LoadTenantCaCertificate)];
+    }
+
+    private bool InOverlap(TenantCaRecord ca, DateTimeOffset now) =>
+        ca.Status == TenantCaStatus.Retiring && ca.RetiringSince is { } since && since + TimeSpan.FromDays(Settings.OverlapDays) > now;
+
     // ------------------------------------------------------------------ tenant CA
 
     /// <summary>The tenant's active CA certificate, checked against the registry; null when it has none.</summary>

@@ -147,8 +147,9 @@ public sealed class PkiSteps
                 using var root = await service.RootCertificateAsync(ct).ConfigureAwait(false);
                 var crl = CrlContents.ReadPem(await File.ReadAllTextAsync(service.Files.RootCrl, ct).ConfigureAwait(false), root);
                 var missing = cas.Select(c => c.Serial).Where(s => !crl.RevokedSerials.Contains(s)).ToList();
-                checks.Add(PkiChecks.Fact("crl_lists_tenant_cas", crl.SignatureValid && missing.Count == 0,
-                    $"CRL of {crl.ThisUpdate:yyyy-MM-ddTHH:mm:ssZ}, signature {(crl.SignatureValid ? "valid" : "INVALID")}, {crl.RevokedSerials.Count} entries"
+                var current = crl.IsCurrent(service.Clock.GetUtcNow());
+                checks.Add(PkiChecks.Fact("crl_lists_tenant_cas", crl.SignatureValid && current && missing.Count == 0,
+                    $"CRL of {crl.ThisUpdate:yyyy-MM-ddTHH:mm:ssZ}, next update {crl.NextUpdate:yyyy-MM-ddTHH:mm:ssZ}{(current ? "" : " (PAST: republish it)")}, signature {(crl.SignatureValid ? "valid" : "INVALID")}, {crl.RevokedSerials.Count} entries"
                     + (missing.Count == 0 ? "; lists every CA of the tenant" : $"; missing {string.Join(", ", missing)}")));
                 return checks;
             });

@@ -136,6 +136,19 @@ public sealed class TenantCaLifecycleTests : IAsyncLifetime
         Assert.Equal(second.Number, env.Service.PublishedCrlNumber(root));
     }
 
+    [Fact]
+    public async Task ACrlPastItsNextUpdateIsNotCurrentSoTheCrlChecksFail()
+    {
+        await env.Service.InitializeAsync(CancellationToken.None);
+        using var root = await env.Service.RootCertificateAsync(CancellationToken.None);
+        var stale = new PkiService(env.Files, env.Settings, env.Ring, env.Registry, new ClockAt(DateTimeOffset.UtcNow.AddDays(-8)));
+        var old = CrlContents.Read(await stale.PublishCrlAsync(CancellationToken.None), root);
+        Assert.True(old.SignatureValid);
+        Assert.False(old.IsCurrent(DateTimeOffset.UtcNow));
+        var fresh = CrlContents.Read(await env.Service.PublishCrlAsync(CancellationToken.None), root);
+        Assert.True(fresh.IsCurrent(DateTimeOffset.UtcNow));
+    }
+
     private sealed class ClockAt(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

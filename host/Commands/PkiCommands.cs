@@ -73,10 +73,11 @@ internal sealed class PkiAdminCertCommand : AsyncCommand<PkiAdminCertCommand.Set
         await pki.InitializeAsync(cancellationToken);
         using var issued = await pki.IssuePlatformAdminCertificateAsync(cancellationToken);
         using var root = await pki.RootCertificateAsync(cancellationToken);
-        AtomicFile.CreatePrivateFolder(folder);
-        OnboardingFiles.WriteCertificateAndKey(folder, issued, root);
+        // Audited before the key is on disk: a key that crosses tenants never exists without its record.
         await pki.Registry.RecordAuditAsync("PLATFORM_ADMIN_CERT_ISSUED", null,
             new { serial = issued.Serial, sha256 = issued.Fingerprint, not_after = issued.Certificate.NotAfter.ToUniversalTime(), reason = settings.Reason.Trim() }, cancellationToken);
+        AtomicFile.CreatePrivateFolder(folder);
+        OnboardingFiles.WriteCertificateAndKey(folder, issued, root);
         Console.Out.WriteLine($"{ComponentIdentity.PlatformAdmin}: serial {issued.Serial}, SHA-256 {issued.Fingerprint}, until {issued.Certificate.NotAfter.ToUniversalTime():yyyy-MM-ddTHH:mm:ssZ}");
         Console.Out.WriteLine($"written to {folder}: cert.pem, key.pem (0600), ca-chain.pem");
         return ExitCodes.Success;

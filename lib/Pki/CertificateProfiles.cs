@@ -50,14 +50,24 @@ public static class CertificateProfiles
 
     /// <summary>
     /// An end-entity certificate: CN and SAN DNS <paramref name="dnsNames"/>[0] (every name a SAN; addresses as IP SANs),
-    /// CA:false, digitalSignature, EKU clientAuth (+ serverAuth when <paramref name="serves"/>).
+    /// CA:false, digitalSignature, EKU clientAuth (+ serverAuth when <paramref name="serves"/>). A certificate of
+    /// <paramref name="tenant"/> has the subject O=serviceradar, OU=tenant, CN=name: inside its CA's directory-name constraint.
+    /// <paramref name="moreNames"/> adds SANs of other forms (only verify's refusal probes use it).
     /// </summary>
     public static X509Certificate2 CreateLeaf(IReadOnlyList<string> dnsNames, IReadOnlyList<IPAddress> addresses, bool clientAuth, bool serves, ECDsa key,
-        X509Certificate2 issuer, ECDsa issuerKey, DateTimeOffset now, int lifetimeDays)
+        X509Certificate2 issuer, ECDsa issuerKey, DateTimeOffset now, int lifetimeDays, Tenants.TenantId? tenant = null,
+        Action<SubjectAlternativeNameBuilder>? moreNames = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(dnsNames.Count);
+        // The builder encodes the RDNs in the reverse of the order added: this encodes O, OU, CN, so the subject starts
+        // with the CA's permitted directory name (NameConstraints.TenantDirectory).
         var subject = new X500DistinguishedNameBuilder();
         subject.AddCommonName(dnsNames[0]);
+        if (tenant is not null)
+        {
+            subject.AddOrganizationalUnitName(tenant.Value);
+            subject.AddOrganizationName(ComponentIdentity.Suffix);
+        }
         var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
@@ -72,6 +82,7 @@ public static class CertificateProfiles
             san.AddDnsName(dns);
         foreach (var address in addresses)
             san.AddIpAddress(address);
+        moreNames?.Invoke(san);
         request.CertificateExtensions.Add(san.Build(critical: false));
         return Sign(request, issuer, issuerKey, now, lifetimeDays);
     }

@@ -19,6 +19,11 @@ namespace RunbookHost.Pki;
 public static class OnboardingFiles
 {
     public const string CaChain = "ca-chain.pem";
+    /// <summary>
+    /// The CAs a serving component trusts for client certificates: only its own tenant's (active, and retiring during the
+    /// overlap). Never ca-chain.pem, which holds the root and so would accept every tenant's components.
+    /// </summary>
+    public const string ClientCa = "client-ca.pem";
     public const string Certificate = "cert.pem";
     public const string Key = "key.pem";
     public const string Nats = "nats.json";
@@ -26,7 +31,7 @@ public static class OnboardingFiles
     public const string ManifestPayloadType = "application/vnd.runbook-host.onboarding-manifest+json";
 
     /// <summary>The files every package lists in its manifest, in this order.</summary>
-    public static readonly IReadOnlyList<string> Listed = [CaChain, Certificate, Key, Nats];
+    public static readonly IReadOnlyList<string> Listed = [CaChain, ClientCa, Certificate, Key, Nats];
 
     /// <summary>Subject prefix of a tenant on the bus: <c>acme.</c> (contract with lib/Nats).</summary>
     public static string SubjectPrefix(TenantId tenant) => tenant.Value + ".";
@@ -54,9 +59,10 @@ public static class OnboardingFiles
 
     /// <summary>Every file of a component package, the manifest signed by <paramref name="signer"/>.</summary>
     internal static IReadOnlyList<(string Name, byte[] Content, UnixFileMode Mode)> Package(ComponentIdentity identity, IssuedCertificate issued,
-        X509Certificate2 root, string? natsUrl, EvidenceSigner signer, DateTimeOffset now)
+        X509Certificate2 root, IReadOnlyList<X509Certificate2> tenantCas, string? natsUrl, EvidenceSigner signer, DateTimeOffset now)
     {
         var files = CertificateFiles(issued, root).ToList();
+        files.Insert(1, (ClientCa, Encoding.ASCII.GetBytes(PemFiles.CertificatesPem(tenantCas)), AtomicFile.PublicFile));
         var nats = new JsonObject
         {
             ["url"] = natsUrl,
@@ -65,6 +71,7 @@ public static class OnboardingFiles
             ["subject_prefix"] = SubjectPrefix(identity.Tenant),
             ["inbox_prefix"] = InboxPrefix(identity.Tenant),
             ["ca_file"] = CaChain,
+            ["client_ca_file"] = ClientCa,
             ["cert_file"] = Certificate,
             ["key_file"] = Key,
         };
@@ -78,6 +85,7 @@ public static class OnboardingFiles
             ["ca_serial"] = CertificateProfiles.SerialOf(issued.Chain[0]),
             ["ca_sha256"] = CertificateProfiles.FingerprintOf(issued.Chain[0]),
             ["root_sha256"] = CertificateProfiles.FingerprintOf(root),
+            ["client_ca_serials"] = new JsonArray(tenantCas.Select(c => (JsonNode?)CertificateProfiles.SerialOf(c)).ToArray()),
             ["not_after"] = issued.Certificate.NotAfter.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             ["created_at"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             ["files"] = new JsonArray(files.Select(f => (JsonNode?)new JsonObject { ["name"] = f.Name, ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(f.Content)) }).ToArray()),

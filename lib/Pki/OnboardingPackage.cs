@@ -70,6 +70,8 @@ public sealed class OnboardingPackage
     {
         if (service is null)
             return new SkippedOperation(whyDisabled);
+        if (refusal is not null)
+            return new RefusedOperation(refusal); // a dry run refuses it too (exit 2), not just the real run
         var identity = IdentityOf;
         var where = identity is null ? "<refused>" : service.Files.Relative(FolderPath(service, identity));
         return new RunbookOperation(
@@ -87,13 +89,26 @@ public sealed class OnboardingPackage
             });
     }
 
+    /// <summary>A component or partition that is no DNS label: describing it (a dry run) or applying it fails with the refusal.</summary>
+    private sealed class RefusedOperation(string refusal) : IRunbookOperation
+    {
+        public IReadOnlyList<string> Describe() => throw new InvalidComponentIdentityException(refusal);
+
+        public Task ApplyAsync(CancellationToken cancellationToken) => throw new InvalidComponentIdentityException(refusal);
+
+        public Func<CancellationToken, Task>? Rollback => null;
+    }
+
     private async Task WriteAsync(PkiService pki, ComponentIdentity identity, CancellationToken cancellationToken)
     {
         using var issued = await pki.IssueComponentCertificateAsync(tenant, identity.Component, identity.Partition, Serves, null, cancellationToken).ConfigureAwait(false);
         using var root = await pki.RootCertificateAsync(cancellationToken).ConfigureAwait(false);
         using var signer = EvidenceSigner.LoadOrCreate(signing.SecretsRoot, signing.EvidenceRoot);
         var now = pki.Clock.GetUtcNow();
-        var files = OnboardingFiles.Package(identity, issued, root, pki.Settings.NatsUrl.Length > 0 ? pki.Settings.NatsUrl : null, signer, now);
+        var tenantCas = await pki.TenantClientAuthoritiesAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var files = OnboardingFiles.Package(identity, issued, root, tenantCas, pki.Settings.NatsUrl.Length > 0 ? pki.Settings.NatsUrl : null, signer, now);
+        foreach (var ca in tenantCas)
+            ca.Dispose();
         var folder = FolderPath(pki, identity);
         AtomicFile.CreatePrivateFolder(Path.GetDirectoryName(pki.Files.OnboardingFolder(tenant))!);
         AtomicFile.CreatePrivateFolder(pki.Files.OnboardingFolder(tenant));

@@ -60,18 +60,40 @@ public sealed class PkiService
     public Task<X509Certificate2> PlatformAdminCaAsync(CancellationToken cancellationToken) => Task.FromResult(platform.AdminCa());
 
     /// <summary>
-    /// What a server may trust for client certificates: every tenant CA that is active or retiring, plus the platform-admin
-    /// CA. Never the root: with the root as an anchor a revoked intermediate presented in a client's chain would still verify.
+    /// What a server may trust for client certificates: every tenant CA that is active, or retiring and still inside its
+    /// overlap (Pki:OverlapDays from when it began retiring), plus the platform-admin CA. Never the root: with the root as an anchor a revoked intermediate presented in a client's chain would still verify.
     /// Each certificate is checked against the registry's fingerprint; a mismatch throws rather than trust an unknown file.
     /// </summary>
     public async Task<IReadOnlyList<X509Certificate2>> TrustedClientAuthoritiesAsync(CancellationToken cancellationToken)
     {
         var trusted = new List<X509Certificate2>();
+        var now = clock.GetUtcNow();
+        var overlap = TimeSpan.FromDays(Settings.OverlapDays);
         foreach (var ca in await Registry.ListTenantCasAsync([TenantCaStatus.Active, TenantCaStatus.Retiring], cancellationToken).ConfigureAwait(false))
+        {
+            if (ca.Status == TenantCaStatus.Retiring && (ca.RetiringSince is not { } since || since + overlap <= now))
+                continue;
             trusted.Add(LoadTenantCaCertificate(ca));
+        }
         trusted.Add(platform.AdminCa());
         return trusted;
     }
+
+    /// <summary>
+    /// What a component of <paramref name="tenant"/> that serves may trust for client certificates (its package's
+    /// client-ca.pem): the tenant's active CA and its retiring ones still inside the overlap; no other tenant's, never the root.
+    /// </summary>
+    public async Task<IReadOnlyList<X509Certificate2>> TenantClientAuthoritiesAsync(TenantId tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var now = clock.GetUtcNow();
+        return [.. (await Registry.GetTenantCasAsync(tenant, cancellationToken).ConfigureAwait(false))
+            .Where(ca => ca.Status == TenantCaStatus.Active || InOverlap(ca, now))
+            .Select(LoadTenantCaCertificate)];
+    }
+
+    private bool InOverlap(TenantCaRecord ca, DateTimeOffset now) =>
+        ca.Status == TenantCaStatus.Retiring && ca.RetiringSince is { } since && since + TimeSpan.FromDays(Settings.OverlapDays) > now;
 
     // ------------------------------------------------------------------ tenant CA
 
@@ -133,7 +155,7 @@ public sealed class PkiService
         using var rootKey = platform.RootKey();
         using var caKey = CertificateProfiles.NewP256();
         using var created = CertificateProfiles.CreateIntermediate(CertificateProfiles.TenantCaName(tenant), caKey,
-            NameConstraints.PermitDnsOnly(ComponentIdentity.TenantSuffix(tenant)), root, rootKey, now, Settings.TenantCaLifetimeDays);
+            NameConstraints.ForTenant(tenant), root, rootKey, now, Settings.TenantCaLifetimeDays);
         var record = Record(tenant, created);
         // Order: the public certificate first (harmless alone), then the key into the secrets file (from here a re-run resumes),
         // then the registry. The previous CA's key is replaced: a retiring CA only needs to be trusted, never to sign again.
@@ -187,10 +209,13 @@ public sealed class PkiService
 
     /// <summary>
     /// Writes the root's CRL (every revoked tenant CA, with its reason; next update in 7 days) to
-    /// <see cref="PkiFiles.RootCrl"/> atomically and returns it. Its number is the time in milliseconds, so it only grows.
+    /// <see cref="PkiFiles.RootCrl"/> atomically and returns it. Under the platform PKI lock, so two publishers never
+    /// interleave (the registry is read inside it: the later CRL holds every revocation); its number is the time in
+    /// milliseconds, or one more than the published CRL's when that is higher (a clock that went back), so it only grows.
     /// </summary>
     public async Task<byte[]> PublishCrlAsync(CancellationToken cancellationToken)
     {
+        using var publishing = platform.AcquireLock();
         var revoked = await Registry.ListTenantCasAsync([TenantCaStatus.Revoked], cancellationToken).ConfigureAwait(false);
         var builder = new CertificateRevocationListBuilder();
         foreach (var ca in revoked)
@@ -199,15 +224,25 @@ public sealed class PkiService
         using var root = platform.Root();
         using var rootKey = platform.RootKey();
         using var signer = root.CopyWithPrivateKey(rootKey);
-        var crl = builder.Build(signer, new BigInteger(now.ToUnixTimeMilliseconds()), now.AddDays(7), HashAlgorithmName.SHA384, thisUpdate: now);
+        var number = BigInteger.Max(new BigInteger(now.ToUnixTimeMilliseconds()), PublishedCrlNumber(root) + 1);
+        var crl = builder.Build(signer, number, now.AddDays(7), HashAlgorithmName.SHA384, thisUpdate: now);
         AtomicFile.WriteText(Files.RootCrl, PemEncoding.WriteString("X509 CRL", crl) + "\n", AtomicFile.PublicFile);
         return crl;
+    }
+
+    /// <summary>The number of the CRL on disk (0 when there is none, or it is not the root's).</summary>
+    internal BigInteger PublishedCrlNumber(X509Certificate2 root)
+    {
+        if (!File.Exists(Files.RootCrl))
+            return BigInteger.Zero;
+        var contents = CrlContents.ReadPem(File.ReadAllText(Files.RootCrl), root);
+        return contents.SignatureValid ? contents.Number : BigInteger.Zero;
     }
 
     // ------------------------------------------------------------------ issuing
 
     /// <summary>
-    /// A component certificate from the tenant's active CA: CN and SAN DNS <c>component.partition.tenant.serviceradar</c>,
+    /// A component certificate from the tenant's active CA: subject O=serviceradar, OU=tenant, CN and SAN DNS <c>component.partition.tenant.serviceradar</c>,
     /// clientAuth (+ serverAuth when it <paramref name="serves"/>), <paramref name="lifetime"/> or Pki:ComponentLifetimeDays.
     /// Recorded in the registry by serial. Chain: the tenant CA.
     /// </summary>
@@ -217,7 +252,7 @@ public sealed class PkiService
         var identity = ComponentIdentity.Create(component, partition, tenant);
         var days = LifetimeDays(lifetime, Settings.ComponentLifetimeDays);
         using var ca = await LoadActiveTenantCaAsync(tenant, cancellationToken).ConfigureAwait(false);
-        var issued = Issue([identity.DnsName], [], serves, ca.Certificate, ca.Key, days);
+        var issued = Issue([identity.DnsName], [], serves, ca.Certificate, ca.Key, days, tenant);
         await RecordAsync(issued, tenant, ca.Record.Serial, identity.DnsName, KindComponent, cancellationToken).ConfigureAwait(false);
         return new IssuedCertificate(issued, [X509CertificateLoader.LoadCertificate(ca.Certificate.RawData)]);
     }
@@ -320,10 +355,11 @@ public sealed class PkiService
         new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()),
         TenantCaStatus.Active, clock.GetUtcNow());
 
-    private X509Certificate2 Issue(IReadOnlyList<string> dnsNames, IReadOnlyList<IPAddress> addresses, bool serves, X509Certificate2 issuer, ECDsa issuerKey, int days)
+    private X509Certificate2 Issue(IReadOnlyList<string> dnsNames, IReadOnlyList<IPAddress> addresses, bool serves, X509Certificate2 issuer, ECDsa issuerKey, int days,
+        TenantId? tenant = null)
     {
         using var key = CertificateProfiles.NewP256();
-        using var certificate = CertificateProfiles.CreateLeaf(dnsNames, addresses, clientAuth: true, serves, key, issuer, issuerKey, clock.GetUtcNow(), days);
+        using var certificate = CertificateProfiles.CreateLeaf(dnsNames, addresses, clientAuth: true, serves, key, issuer, issuerKey, clock.GetUtcNow(), days, tenant);
         return certificate.CopyWithPrivateKey(key);
     }
 

@@ -39,7 +39,7 @@ public sealed class PkiSteps
         return new RunbookOperation(
             [
                 $"if absent: create the platform root CA (P-384, pathLen 1) and platform-admin CA; keys age-encrypted to {files.Relative(files.PlatformKey)} (0600)",
-                $"if tenant {Tenant} has no active CA: new P-256 key, certificate signed by the root (pathLen 0, keyCertSign|cRLSign, name constraint: DNS under {ComponentIdentity.TenantSuffix(Tenant)} only, no IP)",
+                $"if tenant {Tenant} has no active CA: new P-256 key, certificate signed by the root (pathLen 0, keyCertSign|cRLSign, name constraint: DNS under {ComponentIdentity.TenantSuffix(Tenant)}, subject under O=serviceradar/OU={Tenant}, no e-mail, URI or IP)",
                 $"write {files.Relative(files.TenantCaCertificate(Tenant, "<serial>"))}; put the key (***) in {run.KeyRing.Files(Tenant).Relative(run.KeyRing.Files(Tenant).Secrets)} as {PkiService.TenantCaKeyName}, encrypted to the tenant's age key",
                 "INSERT INTO tenant_cas (serial, tenant_id, sha256_fingerprint, not_before, not_after, status) VALUES (<serial>, '" + Tenant + "', <sha256>, ..., 'active')",
             ],
@@ -50,8 +50,10 @@ public sealed class PkiSteps
             },
             async ct =>
             {
-                if (outcome is { Created: true })
-                    await service.RevokeTenantCasAsync(Tenant, RevocationReasons.RolledBack, outcome.Active.Serial, ct).ConfigureAwait(false);
+                // Only a CA this run created is undone: a tenant that already had one keeps it, and keeps it recorded.
+                if (outcome is not { Created: true })
+                    return;
+                await service.RevokeTenantCasAsync(Tenant, RevocationReasons.RolledBack, outcome.Active.Serial, ct).ConfigureAwait(false);
                 await Scope.Ledger.RemoveAsync(Component.Pki, ct).ConfigureAwait(false);
             });
     }
@@ -85,8 +87,8 @@ public sealed class PkiSteps
             [
                 $"registry: tenant {Tenant}'s active CA; its certificate file's SHA-256 equals the registry's; the tenant's secrets hold its key",
                 "X509Chain to the platform root only; basic constraints CA pathLen 0 (critical); key usage keyCertSign|cRLSign (critical); valid now, within the root",
-                $"name constraint exactly: DNS under {ComponentIdentity.TenantSuffix(Tenant)}, every IP excluded (critical)",
-                "in memory, signed by the tenant CA: a certificate for the tenant's own name must chain; one for another tenant's name must be refused (name constraint)",
+                $"name constraint exactly: DNS under {ComponentIdentity.TenantSuffix(Tenant)}, subject under O=serviceradar/OU={Tenant}, no e-mail, URI or IP",
+                "in memory, signed by the tenant CA: a certificate for the tenant's own name must chain; one for another tenant's name, subject, e-mail or URI must be refused (name constraint)",
                 "the root key is age-encrypted (0600) and no plain key file exists",
             ],
             async ct =>
@@ -145,8 +147,9 @@ public sealed class PkiSteps
                 using var root = await service.RootCertificateAsync(ct).ConfigureAwait(false);
                 var crl = CrlContents.ReadPem(await File.ReadAllTextAsync(service.Files.RootCrl, ct).ConfigureAwait(false), root);
                 var missing = cas.Select(c => c.Serial).Where(s => !crl.RevokedSerials.Contains(s)).ToList();
-                checks.Add(PkiChecks.Fact("crl_lists_tenant_cas", crl.SignatureValid && missing.Count == 0,
-                    $"CRL of {crl.ThisUpdate:yyyy-MM-ddTHH:mm:ssZ}, signature {(crl.SignatureValid ? "valid" : "INVALID")}, {crl.RevokedSerials.Count} entries"
+                var current = crl.IsCurrent(service.Clock.GetUtcNow());
+                checks.Add(PkiChecks.Fact("crl_lists_tenant_cas", crl.SignatureValid && current && missing.Count == 0,
+                    $"CRL of {crl.ThisUpdate:yyyy-MM-ddTHH:mm:ssZ}, next update {crl.NextUpdate:yyyy-MM-ddTHH:mm:ssZ}{(current ? "" : " (PAST: republish it)")}, signature {(crl.SignatureValid ? "valid" : "INVALID")}, {crl.RevokedSerials.Count} entries"
                     + (missing.Count == 0 ? "; lists every CA of the tenant" : $"; missing {string.Join(", ", missing)}")));
                 return checks;
             });

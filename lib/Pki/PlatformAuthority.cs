@@ -49,7 +49,7 @@ internal sealed class PlatformAuthority(PkiFiles files, PkiSettings settings, Ti
             using var root = Root();
             using var rootKey = RootKey();
             using var adminCa = CertificateProfiles.CreateIntermediate(CertificateProfiles.AdminCaName(), adminKey,
-                NameConstraints.PermitDnsOnly(ComponentIdentity.PlatformAdmin), root, rootKey, now, settings.RootLifetimeDays);
+                NameConstraints.ForPlatformAdmin(), root, rootKey, now, settings.RootLifetimeDays);
             PemFiles.WriteCertificate(Files.AdminCaCertificate, adminCa);
             created.Add(Files.Relative(Files.AdminCaCertificate));
         }
@@ -130,7 +130,8 @@ internal sealed class PlatformAuthority(PkiFiles files, PkiSettings settings, Ti
         }
     }
 
-    private ExclusiveLockFile AcquireLock()
+    /// <summary>The platform PKI lock (a flock in the secrets folder): init and CRL publishing hold it.</summary>
+    internal ExclusiveLockFile AcquireLock()
     {
         AtomicFile.CreatePrivateFolder(Files.SecretsRoot);
         AtomicFile.CreatePrivateFolder(Path.GetDirectoryName(Files.Lock)!);

@@ -64,13 +64,14 @@ internal sealed class TenantCaProof(PkiService service, TenantId tenant, TenantI
 
     private CheckRecord Constraint(X509Certificate2 certificate)
     {
-        var expected = NameConstraints.PermitDnsOnly(ComponentIdentity.TenantSuffix(tenant));
+        var expected = NameConstraints.ForTenant(tenant);
         var extension = certificate.Extensions[NameConstraints.Oid];
         var actual = extension is null ? null : NameConstraints.TryDecode(extension);
-        var holds = extension is { Critical: true } && actual is not null && actual.SameAs(expected);
+        var holds = actual is not null && actual.SameAs(expected);
         return PkiChecks.Fact("tenant_ca_name_constraint", holds, extension is null ? "no name constraints extension"
             : actual is null ? "the name constraints hold a form runbook-host does not issue"
-            : $"{actual} (critical={extension.Critical}); expected exactly {expected}");
+            : holds ? actual.ToString()
+            : $"{actual}; expected exactly {expected} (a CA made before e-mail, URI and subject were constrained: run rotate-tenant-ca)");
     }
 
     private static CheckRecord Usage(X509Certificate2 certificate)
@@ -85,14 +86,28 @@ internal sealed class TenantCaProof(PkiService service, TenantId tenant, TenantI
         var own = $"probe.verify.{tenant.Value}.{ComponentIdentity.Suffix}";
         var foreign = $"probe.verify.{otherTenant.Value}.{ComponentIdentity.Suffix}";
         using var key = CertificateProfiles.NewP256();
-        using var ownLeaf = CertificateProfiles.CreateLeaf([own], [], true, false, key, ca.Certificate, ca.Key, now, 1);
-        using var foreignLeaf = CertificateProfiles.CreateLeaf([foreign], [], true, false, key, ca.Certificate, ca.Key, now, 1);
+        using var ownLeaf = CertificateProfiles.CreateLeaf([own], [], true, false, key, ca.Certificate, ca.Key, now, 1, tenant);
+        using var foreignLeaf = CertificateProfiles.CreateLeaf([foreign], [], true, false, key, ca.Certificate, ca.Key, now, 1, tenant);
+        // Own DNS name, but the other tenant in the subject (OU and CN), or an e-mail / URI naming the other tenant: a
+        // peer that maps identities by subject, e-mail or URI (nats verify_and_map does) must refuse these too.
+        using var foreignSubject = CertificateProfiles.CreateLeaf([own], [], true, false, key, ca.Certificate, ca.Key, now, 1, otherTenant);
+        using var withEmail = CertificateProfiles.CreateLeaf([own], [], true, false, key, ca.Certificate, ca.Key, now, 1, tenant,
+            san => san.AddEmailAddress($"probe@{foreign}"));
+        using var withUri = CertificateProfiles.CreateLeaf([own], [], true, false, key, ca.Certificate, ca.Key, now, 1, tenant,
+            san => san.AddUri(new Uri($"nats://{foreign}")));
         var ownChain = PkiChain.Validate(ownLeaf, [ca.Certificate], root, now);
-        var foreignChain = PkiChain.Validate(foreignLeaf, [ca.Certificate], root, now);
         yield return PkiChecks.Fact("name_constraint_own_name_accepted", ownChain.Valid,
             $"a certificate this CA signs for {own} chains to the root: {ownChain.Status}");
-        var refusedForConstraint = !foreignChain.Valid && foreignChain.Status.Contains("NameConstraint", StringComparison.Ordinal);
-        yield return PkiChecks.Refusal("name_constraint_cross_tenant_refused", refusedForConstraint,
-            $"a certificate this CA signs for tenant {otherTenant}'s name {foreign}: {foreignChain.Status}");
+        yield return Refused("name_constraint_cross_tenant_refused", foreignLeaf, $"a certificate this CA signs for tenant {otherTenant}'s name {foreign}");
+        yield return Refused("name_constraint_foreign_subject_refused", foreignSubject, $"a certificate for {own} whose subject names tenant {otherTenant}");
+        yield return Refused("name_constraint_email_refused", withEmail, $"a certificate for {own} with the e-mail SAN probe@{foreign}");
+        yield return Refused("name_constraint_uri_refused", withUri, $"a certificate for {own} with the URI SAN nats://{foreign}");
+
+        CheckRecord Refused(string name, X509Certificate2 leaf, string what)
+        {
+            var chain = PkiChain.Validate(leaf, [ca.Certificate], root, now);
+            var refusedForConstraint = !chain.Valid && chain.Status.Contains("NameConstraint", StringComparison.Ordinal);
+            return PkiChecks.Refusal(name, refusedForConstraint, $"{what}: {chain.Status}");
+        }
     }
 }

@@ -162,8 +162,9 @@ public sealed class TenantCaRotation
                     using var root = await service.RootCertificateAsync(ct).ConfigureAwait(false);
                     var crl = File.Exists(service.Files.RootCrl) ? CrlContents.ReadPem(await File.ReadAllTextAsync(service.Files.RootCrl, ct).ConfigureAwait(false), root) : null;
                     var missing = revokedCas.Where(s => crl is null || !crl.RevokedSerials.Contains(s)).ToList();
-                    checks.Add(PkiChecks.Fact("crl_lists_revoked_cas", crl is { SignatureValid: true } && missing.Count == 0,
-                        crl is null ? "the root's CRL is missing" : $"signature {(crl.SignatureValid ? "valid" : "INVALID")}; " + (missing.Count == 0 ? $"lists {string.Join(", ", revokedCas)}" : $"missing {string.Join(", ", missing)}")));
+                    var current = crl is not null && crl.IsCurrent(service.Clock.GetUtcNow());
+                    checks.Add(PkiChecks.Fact("crl_lists_revoked_cas", crl is { SignatureValid: true } && current && missing.Count == 0,
+                        crl is null ? "the root's CRL is missing" : $"signature {(crl.SignatureValid ? "valid" : "INVALID")}, next update {crl.NextUpdate:yyyy-MM-ddTHH:mm:ssZ}{(current ? "" : " (PAST)")}; " + (missing.Count == 0 ? $"lists {string.Join(", ", revokedCas)}" : $"missing {string.Join(", ", missing)}")));
                 }
                 return checks;
             });

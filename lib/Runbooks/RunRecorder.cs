@@ -48,7 +48,16 @@ public sealed class RunRecorder
         }
         if (DryRun)
         {
-            Plan(name, operation.Describe());
+            IReadOnlyList<string> plan;
+            try
+            {
+                plan = operation.Describe();
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                throw Failed(name, Stopwatch.GetTimestamp(), error);
+            }
+            Plan(name, plan);
             return;
         }
         if (whyNotAct() is { } refusal)

@@ -72,10 +72,14 @@ public sealed class CertificateProfileTests : IAsyncLifetime
         Assert.True(usage.Critical);
         Assert.Equal(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, usage.KeyUsages);
         var constraint = ca.Extensions[NameConstraints.Oid]!;
-        Assert.True(constraint.Critical);
+        // Not critical: Go's x509 (nats-server) refuses a critical constraint holding a directory name (docs/pki.md).
+        Assert.False(constraint.Critical);
         var decoded = NameConstraints.TryDecode(constraint)!;
         Assert.Equal([$".{tenant}.serviceradar"], decoded.PermittedDns);
         Assert.Equal(["0.0.0.0/0", "::/0"], decoded.ExcludedIpRanges);
+        Assert.Equal([$"Dns \".{tenant}.serviceradar\"", $"DirectoryName \"OU={tenant}, O=serviceradar\"", "Email \"invalid\"", "Uri \"invalid\""],
+            decoded.Permitted.Select(s => s.ToString()));
+        Assert.Equal(["Email \"\"", "Uri \"\""], decoded.Excluded.Where(s => s.Form is NameForm.Email or NameForm.Uri).Select(s => s.ToString()));
         var aki = ca.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().Single();
         Assert.Equal(root.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Single().SubjectKeyIdentifierBytes.ToArray(), aki.KeyIdentifier!.Value.ToArray());
         Assert.Equal(root.Subject, ca.Issuer);
@@ -86,7 +90,8 @@ public sealed class CertificateProfileTests : IAsyncLifetime
         var openssl = Encoding.UTF8.GetString(text);
         Assert.Contains("CA:TRUE, pathlen:0", openssl, StringComparison.Ordinal);
         Assert.Contains($"DNS:.{tenant}.serviceradar", openssl, StringComparison.Ordinal);
-        Assert.Contains("X509v3 Name Constraints: critical", openssl, StringComparison.Ordinal);
+        Assert.Contains("X509v3 Name Constraints: \n", openssl, StringComparison.Ordinal);
+        Assert.Contains($"DirName:O = serviceradar, OU = {tenant}", openssl, StringComparison.Ordinal);
 
         // The registry records it; the file is the one it recorded.
         var record = Assert.Single(await env.Registry.GetTenantCasAsync(tenant));
@@ -163,6 +168,15 @@ public sealed class CertificateProfileTests : IAsyncLifetime
         var adminCa = Assert.Single(admin.Chain);
         Assert.Equal([ComponentIdentity.PlatformAdmin], NameConstraints.TryDecode(adminCa.Extensions[NameConstraints.Oid]!)!.PermittedDns);
         Assert.True(PkiChain.Validate(admin.Certificate, admin.Chain, root, DateTimeOffset.UtcNow).Valid);
+        // Exactly that name: a DNS base also covers subdomains, so the admin CA excludes them (and e-mail, URI, IP).
+        using (var adminKey = env.Service.Platform.AdminCaKey())
+        using (var leafKey = CertificateProfiles.NewP256())
+        using (var sub = CertificateProfiles.CreateLeaf(["x." + ComponentIdentity.PlatformAdmin], [], true, false, leafKey, adminCa, adminKey, DateTimeOffset.UtcNow, 1))
+        {
+            var refused = PkiChain.Validate(sub, admin.Chain, root, DateTimeOffset.UtcNow);
+            Assert.False(refused.Valid);
+            Assert.True(refused.Status.Contains("NameConstraint", StringComparison.Ordinal), refused.Status);
+        }
         Assert.False(ComponentIdentity.TryParse(ComponentIdentity.PlatformAdmin, out _, out _));
 
         // The client-CA bundle: the admin CA, and never the root.

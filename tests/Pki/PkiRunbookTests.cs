@@ -59,9 +59,15 @@ public sealed class PkiRunbookTests(StorageEnvironment stores) : IClassFixture<S
         var onboard = await Run(host, "onboard", tenant.Value, "component=agent", "partition=default", "pack=true");
         Assert.All(StorageEnvironment.Checks(onboard), c => Assert.True(c.Pass, $"{c.Test}: {c.Result}"));
         var package = Path.Combine(host.SecretsDir, "tenants", tenant.Value, "onboarding", "agent.default");
-        Assert.Equal(["ca-chain.pem", "cert.pem", "key.pem", "manifest.json", "nats.json"], Directory.GetFiles(package).Select(f => Path.GetFileName(f)).Order().ToArray());
+        Assert.Equal(["ca-chain.pem", "cert.pem", "client-ca.pem", "key.pem", "manifest.json", "nats.json"], Directory.GetFiles(package).Select(f => Path.GetFileName(f)).Order().ToArray());
+        // A serving component trusts only its own tenant's CA for clients: client-ca.pem holds that one CA, not the root.
+        var clientCas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        clientCas.ImportFromPemFile(Path.Combine(package, "client-ca.pem"));
+        var activeCa = (await registry.GetActiveTenantCaAsync(tenant))!;
+        Assert.Equal([activeCa.Fingerprint], clientCas.Select(c => c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256).ToLowerInvariant()));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, Keys.KeyRing.KeyRingTestEnvironment.Mode(Path.Combine(package, "key.pem")));
         var nats = JsonNode.Parse(File.ReadAllText(Path.Combine(package, "nats.json")))!;
+        Assert.Equal("client-ca.pem", nats["client_ca_file"]!.GetValue<string>());
         Assert.Equal(("tls://127.0.0.1:4222", $"{tenant}.", $"_INBOX_{tenant}"),
             (nats["url"]!.GetValue<string>(), nats["subject_prefix"]!.GetValue<string>(), nats["inbox_prefix"]!.GetValue<string>()));
 
@@ -146,6 +152,13 @@ public sealed class PkiRunbookTests(StorageEnvironment stores) : IClassFixture<S
         Assert.Contains($"agent.default.{tenant}.serviceradar", onboard.StandardOutput + onboard.StandardError, StringComparison.Ordinal);
         var rotate = await host.Run("run", "rotate-tenant-ca", "--tenant", tenant.Value, "--param", "reason=emergency", "--dry-run");
         Assert.True(rotate.ExitCode == 0, rotate.StandardOutput + rotate.StandardError);
+        // A component that is no DNS label is refused by the plan too, with the usage exit code, as the real run refuses it.
+        foreach (var bad in new[] { "component=Agent", "partition=a_b" })
+        {
+            var parameters = bad.StartsWith("component", StringComparison.Ordinal) ? new[] { bad } : ["component=agent", bad];
+            var refused = await host.Run(["run", "onboard", "--tenant", tenant.Value, .. parameters.SelectMany(p => new[] { "--param", p }), "--dry-run"]);
+            Assert.True(refused.ExitCode == 2, $"{bad}: exit {refused.ExitCode}\n{refused.StandardOutput}{refused.StandardError}");
+        }
 
         Assert.Empty(await registry.ListIssuedCertificatesAsync(tenant));
         Assert.False(Directory.Exists(Path.Combine(host.SecretsDir, "tenants", tenant.Value, "onboarding")));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using RunbookHost.Keys.KeyRing;
 using RunbookHost.Pki;
@@ -33,7 +34,7 @@ public sealed class TenantCaLifecycleTests : IAsyncLifetime
 
         // Signed directly with A's CA key, bypassing the product's issuing path and its identity validation.
         using var key = CertificateProfiles.NewP256();
-        using var own = CertificateProfiles.CreateLeaf([$"agent.default.{a}.serviceradar"], [], true, false, key, caA.Certificate, caA.Key, now, 1);
+        using var own = CertificateProfiles.CreateLeaf([$"agent.default.{a}.serviceradar"], [], true, false, key, caA.Certificate, caA.Key, now, 1, a);
         using var forB = CertificateProfiles.CreateLeaf([$"agent.default.{b}.serviceradar"], [], true, false, key, caA.Certificate, caA.Key, now, 1);
         using var bare = CertificateProfiles.CreateLeaf([$"{b}.serviceradar"], [], true, false, key, caA.Certificate, caA.Key, now, 1);
         using var withAddress = CertificateProfiles.CreateLeaf([$"agent.default.{a}.serviceradar"], [IPAddress.Loopback], true, false, key, caA.Certificate, caA.Key, now, 1);
@@ -56,6 +57,101 @@ public sealed class TenantCaLifecycleTests : IAsyncLifetime
         var refusedByOpenssl = await PkiTestEnvironment.Tool("/usr/bin/openssl", "verify", "-CAfile", rootFile, "-untrusted", caFile, forBFile);
         Assert.NotEqual(0, refusedByOpenssl.ExitCode);
         Assert.Contains("permitted subtree violation", Encoding.UTF8.GetString(refusedByOpenssl.Output) + refusedByOpenssl.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATenantCaCannotCertifyAnEmailAUriOrAnotherTenantsSubjectAndItsComponentsCarryTheTenantInTheirSubject()
+    {
+        var a = await env.NewTenantAsync();
+        var b = await env.NewTenantAsync();
+        await env.Service.EnsureTenantCaAsync(a, CancellationToken.None);
+        using var root = await env.Service.RootCertificateAsync(CancellationToken.None);
+        using var caA = await env.Service.LoadActiveTenantCaAsync(a, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+        var own = $"agent.default.{a}.serviceradar";
+        var foreign = $"agent.default.{b}.serviceradar";
+
+        // The product's own component certificate: subject O=serviceradar, OU=<tenant>, CN=<identity>.
+        using var issued = await env.Service.IssueComponentCertificateAsync(a, "agent", "default", false, null, CancellationToken.None);
+        Assert.Equal($"CN={own}, OU={a}, O=serviceradar", issued.Certificate.Subject);
+
+        // Signed directly with A's CA key, as a thief of that key would: each names tenant B in a form nats verify_and_map reads.
+        using var key = CertificateProfiles.NewP256();
+        var hostile = new Dictionary<string, X509Certificate2>
+        {
+            ["email"] = CertificateProfiles.CreateLeaf([own], [], true, false, key, caA.Certificate, caA.Key, now, 1, a, san => san.AddEmailAddress($"agent@{foreign}")),
+            ["uri"] = CertificateProfiles.CreateLeaf([own], [], true, false, key, caA.Certificate, caA.Key, now, 1, a, san => san.AddUri(new Uri($"nats://{foreign}"))),
+            ["urn"] = CertificateProfiles.CreateLeaf([own], [], true, false, key, caA.Certificate, caA.Key, now, 1, a, san => san.AddUri(new Uri($"urn:serviceradar:{b}"))),
+            ["subject"] = CertificateProfiles.CreateLeaf([own], [], true, false, key, caA.Certificate, caA.Key, now, 1, b),
+            ["bare-subject"] = CertificateProfiles.CreateLeaf([own], [], true, false, key, caA.Certificate, caA.Key, now, 1),
+        };
+        var rootFile = env.WriteTemp("root-3.pem", PemEncoding.WriteString("CERTIFICATE", root.RawData));
+        var caFile = env.WriteTemp("ca-3.pem", PemEncoding.WriteString("CERTIFICATE", caA.Certificate.RawData));
+        var issuedFile = env.WriteTemp("issued-3.pem", PemEncoding.WriteString("CERTIFICATE", issued.Certificate.RawData));
+        var accepted = await PkiTestEnvironment.Tool("/usr/bin/openssl", "verify", "-CAfile", rootFile, "-untrusted", caFile, issuedFile);
+        Assert.True(accepted.ExitCode == 0, Encoding.UTF8.GetString(accepted.Output) + accepted.Error);
+        foreach (var (name, leaf) in hostile)
+        {
+            using (leaf)
+            {
+                var chain = PkiChain.Validate(leaf, [caA.Certificate], root, now);
+                Assert.False(chain.Valid, name);
+                Assert.Contains("NameConstraint", chain.Status, StringComparison.Ordinal);
+                // Outside the product: openssl refuses it for the name constraint too.
+                var file = env.WriteTemp($"hostile-{name}.pem", PemEncoding.WriteString("CERTIFICATE", leaf.RawData));
+                var refused = await PkiTestEnvironment.Tool("/usr/bin/openssl", "verify", "-CAfile", rootFile, "-untrusted", caFile, file);
+                var said = Encoding.UTF8.GetString(refused.Output) + refused.Error;
+                Assert.True(refused.ExitCode != 0, $"{name}: {said}");
+                // A URI without a host (urn:) cannot be matched against a URI constraint: openssl refuses it as unsupported syntax.
+                Assert.True(System.Text.RegularExpressions.Regex.IsMatch(said, "(permitted|excluded) subtree violation|unsupported or invalid name syntax"), $"{name}: {said}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ARetiringCaLeavesTheClientCaBundleWhenItsOverlapEnds()
+    {
+        var tenant = await env.NewTenantAsync();
+        var first = await env.Service.EnsureTenantCaAsync(tenant, CancellationToken.None);
+        await env.Service.RotateTenantCaAsync(tenant, CancellationToken.None);
+        var inOverlap = (await env.Service.TrustedClientAuthoritiesAsync(CancellationToken.None)).Select(CertificateProfiles.SerialOf).ToList();
+        Assert.Contains(first.Active.Serial, inOverlap);
+
+        // The same registry and files, seen when the overlap has ended (overlap 0 days): the retiring CA is no longer trusted.
+        var ended = new PkiService(env.Files, new PkiSettings { OverlapDays = 0 }, env.Ring, env.Registry, TimeProvider.System);
+        var afterOverlap = (await ended.TrustedClientAuthoritiesAsync(CancellationToken.None)).Select(CertificateProfiles.SerialOf).ToList();
+        Assert.DoesNotContain(first.Active.Serial, afterOverlap);
+        Assert.Contains((await env.Registry.GetActiveTenantCaAsync(tenant))!.Serial, afterOverlap);
+    }
+
+    [Fact]
+    public async Task ACrlIsNeverReplacedByOneWithALowerNumberEvenWhenTheClockGoesBack()
+    {
+        await env.Service.InitializeAsync(CancellationToken.None);
+        using var root = await env.Service.RootCertificateAsync(CancellationToken.None);
+        var first = CrlContents.Read(await env.Service.PublishCrlAsync(CancellationToken.None), root);
+        var lagging = new PkiService(env.Files, env.Settings, env.Ring, env.Registry, new ClockAt(DateTimeOffset.UtcNow.AddHours(-1)));
+        var second = CrlContents.Read(await lagging.PublishCrlAsync(CancellationToken.None), root);
+        Assert.True(second.Number > first.Number, $"{second.Number} after {first.Number}");
+        Assert.Equal(second.Number, env.Service.PublishedCrlNumber(root));
+    }
+
+    [Fact]
+    public async Task ACrlPastItsNextUpdateIsNotCurrentSoTheCrlChecksFail()
+    {
+        await env.Service.InitializeAsync(CancellationToken.None);
+        using var root = await env.Service.RootCertificateAsync(CancellationToken.None);
+        var stale = new PkiService(env.Files, env.Settings, env.Ring, env.Registry, new ClockAt(DateTimeOffset.UtcNow.AddDays(-8)));
+        var old = CrlContents.Read(await stale.PublishCrlAsync(CancellationToken.None), root);
+        Assert.True(old.SignatureValid);
+        Assert.False(old.IsCurrent(DateTimeOffset.UtcNow));
+        var fresh = CrlContents.Read(await env.Service.PublishCrlAsync(CancellationToken.None), root);
+        Assert.True(fresh.IsCurrent(DateTimeOffset.UtcNow));
+    }
+
+    private sealed class ClockAt(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     [Fact]

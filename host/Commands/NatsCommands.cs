@@ -20,6 +20,7 @@ internal sealed class NatsInitCommand : AsyncCommand<GlobalSettings>
         var bus = services.Services.Bus ?? throw new UsageException(services.Services.BusDisabled);
         try
         {
+            using var configuration = bus.LockConfiguration(cancellationToken);
             foreach (var line in await bus.InitializeAsync(cancellationToken))
                 Console.Out.WriteLine(line);
             return ExitCodes.Success;

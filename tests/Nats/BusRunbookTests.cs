@@ -53,8 +53,11 @@ public sealed class BusRunbookTests(StorageEnvironment stores) : IClassFixture<S
 
             var a = TestServers.NewTenantId();
             var b = TestServers.NewTenantId();
-            var provisionA = await PkiRunbookTests.Run(host, "provision", a.Value);
-            await PkiRunbookTests.Run(host, "provision", b.Value);
+            // Two host processes at once, as two operators or a fleet run would: each derives the server's configuration
+            // from the registry, so without the configuration lock one would write a configuration without the other's account.
+            var provisions = await Task.WhenAll(PkiRunbookTests.Run(host, "provision", a.Value), PkiRunbookTests.Run(host, "provision", b.Value));
+            var provisionA = provisions[0];
+            Assert.All(StorageEnvironment.Checks(provisions[1]).Where(c => c.Store == "nats"), c => Assert.True(c.Pass, $"{c.Test}: {c.Result}"));
             Assert.All(StorageEnvironment.Checks(provisionA).Where(c => c.Store == "nats"), c => Assert.True(c.Pass, $"{c.Test}: {c.Result}"));
 
             var verify = StorageEnvironment.Checks(await PkiRunbookTests.Run(host, "verify", a.Value)).Where(c => c.Store == "nats").ToList();

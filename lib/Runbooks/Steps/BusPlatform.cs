@@ -47,6 +47,20 @@ public sealed class BusPlatform(NatsSettings settings, PkiService pki, TenantReg
             new Uri(settings.MonitorUrl).Port, settings.StoreDir.Length > 0 ? settings.StoreDir : Path.Combine(Folder, "jetstream"), PidFile);
     }
 
+    /// <summary>
+    /// Serializes every change of the server's configuration, across runs and processes. The configuration is derived
+    /// from the ledger, so two tenants provisioned at once (a fleet run) would each write one that lacks the other's
+    /// account: a run computes, writes, reloads and records its tenant while it holds this lock.
+    /// </summary>
+    public ExclusiveLockFile LockConfiguration(CancellationToken cancellationToken)
+    {
+        var locks = Path.Combine(pki.Files.SecretsRoot, "locks");
+        AtomicFile.CreatePrivateFolder(locks);
+        return ExclusiveLockFile.Acquire(Path.Combine(locks, "nats-config.lock"), "NATS configuration lock file", TimeSpan.FromMinutes(5),
+                   TimeSpan.FromMilliseconds(50), clock, cancellationToken)
+               ?? throw new NatsApplyException("another run held the NATS configuration lock for 5 minutes");
+    }
+
     public static string ProbeIdentity(TenantId tenant) => ComponentIdentity.Create(ProbeComponent, ProbePartition, tenant).DnsName;
 
     /// <summary>The configuration the registry describes, with <paramref name="including"/> added and <paramref name="excluding"/> left out.</summary>

@@ -51,12 +51,14 @@ public sealed class BusSteps
             ],
             async ct =>
             {
+                using var configuration = bus.LockConfiguration(ct);
                 await ApplyAsync(including: Tenant, excluding: null, ct).ConfigureAwait(false);
                 var serial = await WithPlatformAdminAsync((admin, c) => TenantStreams.EnsureAsync(admin, Names, limits, c), ct).ConfigureAwait(false);
                 await run.Provisioned(Component.Nats, $"account {Names.AccountName}, stream {Names.StreamName} on {Names.Subjects} (created as platform-admin serial {serial})", ct).ConfigureAwait(false);
             },
             async ct =>
             {
+                using var configuration = bus.LockConfiguration(ct);
                 await WithPlatformAdminAsync((admin, c) => TenantStreams.DeleteAsync(admin, Names, c), ct).ConfigureAwait(false);
                 await ApplyAsync(including: null, excluding: Tenant, ct).ConfigureAwait(false);
                 await run.Removed(Component.Nats, ct).ConfigureAwait(false);
@@ -122,6 +124,7 @@ public sealed class BusSteps
             {
                 try { issuedBeforeRemoval = await bus.ProbeIdentityAsync(Tenant, ct).ConfigureAwait(false); }
                 catch (PkiException) { issuedBeforeRemoval = null; } // no active CA any more: VerifyRemoved says incomplete
+                using var configuration = bus.LockConfiguration(ct);
                 // A tenant the registry knows without NATS never had a stream: nothing to delete, no admin connection needed.
                 if (hadAccount)
                     await WithPlatformAdminAsync((admin, c) => TenantStreams.DeleteAsync(admin, Names, c), ct).ConfigureAwait(false);
@@ -140,7 +143,11 @@ public sealed class BusSteps
             return new SkippedOperation(whyDisabled);
         return new RunbookOperation(
             [$"nats-server configuration {bus.Settings.ConfigFile} (each tenant account's users: the component identities the PKI issued) and client-CA bundle {bus.Settings.EffectiveClientCaFile} (active and retiring tenant CAs + platform-admin CA) rewritten; reload confirmed"],
-            ct => ApplyAsync(including: null, excluding: null, ct));
+            async ct =>
+            {
+                using var configuration = bus.LockConfiguration(ct);
+                await ApplyAsync(including: null, excluding: null, ct).ConfigureAwait(false);
+            });
     }
 
     /// <summary>After deprovisioning: the account is gone from the server and the certificate issued before the removal is refused.</summary>

@@ -10,6 +10,8 @@ service_env=$(RUNBOOKHOST_TEST_TOOLS=1 bash scripts/local-services.sh)
 eval "$service_env"
 export RUNBOOKHOST_TEST_POSTGRES="$RUNBOOKHOST_Postgres__AdminConnectionString"
 export RUNBOOKHOST_TEST_REDIS="$RUNBOOKHOST_Redis__Configuration"
+# The tests start their own nats-server per test class; the machine's (the quickstart's) is never theirs.
+unset RUNBOOKHOST_Nats__Url RUNBOOKHOST_Nats__ConfigFile RUNBOOKHOST_Nats__PidFile RUNBOOKHOST_Nats__StoreDir RUNBOOKHOST_Nats__MonitorUrl
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -58,8 +58,11 @@ public sealed class HostProcess : IDisposable
             ["RUNBOOKHOST_Paths__Logs"] = LogsDir,
             ["RUNBOOKHOST_Postgres__AdminConnectionString"] = "",
             ["RUNBOOKHOST_Redis__Configuration"] = "",
-            // A developer's shell may have the local nats-server's Url (scripts/local-services.sh): a test opts in.
+            // A developer's shell (scripts/local-services.sh) points at the local nats-server and its files: a test opts in.
             ["RUNBOOKHOST_Nats__Url"] = "",
+            ["RUNBOOKHOST_Nats__ConfigFile"] = "",
+            ["RUNBOOKHOST_Nats__PidFile"] = "",
+            ["RUNBOOKHOST_Nats__StoreDir"] = "",
         };
         foreach (var (key, value) in Environment)
             environment[key] = value;

@@ -8,6 +8,21 @@ namespace RunbookHost.Pki;
 /// <summary>Reading and writing the PKI's PEM files (certificates public, keys 0600), always atomically.</summary>
 internal static class PemFiles
 {
+    /// <summary>An EC private key from its PKCS#8 bytes, which are zeroed whatever happens: the caller's copy is the last one.</summary>
+    public static ECDsa ImportPrivateKeyAndZero(byte[] pkcs8)
+    {
+        try
+        {
+            var key = ECDsa.Create();
+            key.ImportPkcs8PrivateKey(pkcs8, out _);
+            return key;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
     public static string CertificatePem(X509Certificate2 certificate) => PemEncoding.WriteString("CERTIFICATE", certificate.RawData) + "\n";
 
     public static string CertificatesPem(IEnumerable<X509Certificate2> certificates) => string.Concat(certificates.Select(CertificatePem));

@@ -322,16 +322,7 @@ public sealed class PkiService
         if (string.IsNullOrEmpty(value))
             return null;
         var der = Convert.FromBase64String(value);
-        try
-        {
-            var key = ECDsa.Create();
-            key.ImportPkcs8PrivateKey(der, out _);
-            return key;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(der);
-        }
+        return PemFiles.ImportPrivateKeyAndZero(der);
     }
 
     /// <summary>The certificate in the tenant's pki folder whose public key is <paramref name="key"/>'s, or null.</summary>

@@ -118,16 +118,7 @@ internal sealed class PlatformAuthority(PkiFiles files, PkiSettings settings, Ti
         {
             throw new PkiException($"the {what} key does not decrypt with {Files.Relative(Files.PlatformKey)}: {error.Message}");
         }
-        try
-        {
-            var key = ECDsa.Create();
-            key.ImportPkcs8PrivateKey(der, out _);
-            return key;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(der);
-        }
+        return PemFiles.ImportPrivateKeyAndZero(der);
     }
 
     /// <summary>The platform PKI lock (a flock in the secrets folder): init and CRL publishing hold it.</summary>

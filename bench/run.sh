@@ -43,6 +43,12 @@ say "starting local services (scripts/local-services.sh)"
 # Assigned first so that a failure of the script stops this one (set -e ignores it inside eval "$(...)").
 service_env=$(bash scripts/local-services.sh)
 eval "$service_env"
+# The machine's nats-server (the quickstart's) trusts only the PKI of the secrets folder that ran `nats init`, not the
+# bench's scratch one: the bus is part of the figures only when asked, BENCH_NATS=1, on a machine whose bus was
+# initialised from the secrets folder the bench is given (RUNBOOKHOST_Paths__Secrets).
+if [ "${BENCH_NATS:-0}" != 1 ]; then
+  unset RUNBOOKHOST_Nats__Url RUNBOOKHOST_Nats__ConfigFile RUNBOOKHOST_Nats__PidFile RUNBOOKHOST_Nats__StoreDir RUNBOOKHOST_Nats__MonitorUrl
+fi
 export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD="${RUNBOOKHOST_LOCAL_PG_PASSWORD:-runbookhost-local}"
 # The same transport for both sides of the comparison: the host's local default has SSL Mode=Disable on
 # loopback (scripts/local-services.sh), so psql in the shell recipe runs without TLS too.

@@ -119,6 +119,21 @@ public sealed class BusRunbookTests(StorageEnvironment stores) : IClassFixture<S
             Assert.True(refused.Pass, refused.Detail);
             Assert.True((await new NatsProbes(endpoint, TimeProvider.System).OwnPrefixRoundTripAsync(new TenantBus(b), identityB, CancellationToken.None)).Pass);
 
+            // Another secrets folder (another PKI) pointed at the same bus never rewrites its trust: the bus belongs to
+            // the PKI that issued its server certificate.
+            using (var intruder = stores.NewHost(allStores: false))
+            {
+                foreach (var (key, value) in host.Environment.Where(e => e.Key.StartsWith("RUNBOOKHOST_Nats__", StringComparison.Ordinal)))
+                    intruder.Environment[key] = value;
+                var files = Directory.GetFiles(folder).Where(f => f.EndsWith(".conf", StringComparison.Ordinal) || f.EndsWith(".pem", StringComparison.Ordinal)).Order().ToList();
+                var before = files.Select(File.ReadAllBytes).ToList();
+                var other = await intruder.Run("run", "provision", "--tenant", TestServers.NewTenantId().Value);
+                Assert.True(other.ExitCode == 1, other.StandardOutput + other.StandardError);
+                Assert.Contains("another secrets folder owns this bus", other.StandardOutput + other.StandardError);
+                Assert.Equal(before, files.Select(File.ReadAllBytes).ToList());
+            }
+            Assert.True((await new NatsProbes(endpoint, TimeProvider.System).OwnPrefixRoundTripAsync(new TenantBus(b), identityB, CancellationToken.None)).Pass);
+
             await PkiRunbookTests.Run(host, "deprovision", b.Value);
         }
         finally

@@ -86,6 +86,13 @@ public sealed class BusPlatform(NatsSettings settings, PkiService pki, TenantReg
     /// <summary>Renders the registry's configuration and the PKI's bundle and applies them (see <see cref="NatsConfigApplier"/>).</summary>
     public async Task<NatsApplyResult> ApplyAsync(TenantId? including, TenantId? excluding, CancellationToken cancellationToken)
     {
+        using (var root = await pki.RootCertificateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Two secrets folders (two PKIs) pointed at one bus would each rewrite its trust: the bus belongs to the PKI that
+            // issued its server certificate, and only `nats init` (an explicit command) may hand it to another.
+            if (File.Exists(ServerCertificateFile) && !IssuedBy(ServerCertificateFile, root))
+                throw new NatsApplyException($"the nats-server certificate {ServerCertificateFile} was not issued by this host's platform root: another secrets folder owns this bus (run `runbook-host nats init` from the one that should)");
+        }
         var configuration = await DesiredAsync(including, excluding, cancellationToken).ConfigureAwait(false);
         var authorities = await pki.TrustedClientAuthoritiesAsync(cancellationToken).ConfigureAwait(false);
         var bundle = NatsTrustBundle.Pem(authorities);
@@ -104,7 +111,8 @@ public sealed class BusPlatform(NatsSettings settings, PkiService pki, TenantReg
         if (!pki.IsInitialized)
             done.AddRange(await pki.InitializeAsync(cancellationToken).ConfigureAwait(false));
         AtomicFile.CreatePrivateFolder(Folder);
-        if (!ServerCertificateIsCurrent())
+        using var platformRoot = await pki.RootCertificateAsync(cancellationToken).ConfigureAwait(false);
+        if (!ServerCertificateIsCurrent() || !IssuedBy(ServerCertificateFile, platformRoot))
         {
             var server = Server();
             IPAddress[] addresses = server.ListenAddress.Equals(IPAddress.Any) || server.ListenAddress.Equals(IPAddress.Loopback)
@@ -128,6 +136,21 @@ public sealed class BusPlatform(NatsSettings settings, PkiService pki, TenantReg
             return false;
         using var certificate = X509Certificate2.CreateFromPemFile(ServerCertificateFile, ServerKeyFile);
         return certificate.NotAfter.ToUniversalTime() > clock.GetUtcNow().UtcDateTime.AddDays(7);
+    }
+
+    private static bool IssuedBy(string certificateFile, X509Certificate2 root)
+    {
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPemFile(certificateFile);
+        if (certificates.Count == 0)
+            return false;
+        using var certificate = certificates[0];
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.IgnoreNotTimeValid;
+        return chain.Build(certificate);
     }
 
     public async Task<NatsEndpoint> EndpointAsync(CancellationToken cancellationToken)
